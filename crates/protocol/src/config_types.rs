@@ -112,6 +112,17 @@ pub enum Verbosity {
     High,
 }
 
+impl Verbosity {
+    /// The wire spelling, e.g. `low`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verbosity::Low => "low",
+            Verbosity::Medium => "medium",
+            Verbosity::High => "high",
+        }
+    }
+}
+
 /// `wire_api` of a model provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

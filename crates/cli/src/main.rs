@@ -1,0 +1,54 @@
+//! The `codex` binary: clap command tree and dispatch to the front ends.
+
+mod exec;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status: the run finished (`exec`: the turn completed).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the turn failed, the configuration is invalid, or the directory is not a git
+/// repository.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status: command-line usage error (clap's own code).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: interrupted by Ctrl-C (128 + SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "codex",
+    version,
+    about = "Codex: a coding agent for the terminal (clean-room Rust implementation)",
+    subcommand_negates_reqs = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Prompt for an interactive session (the TUI is not available yet: use `codex exec`).
+    prompt: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run Codex non-interactively.
+    #[command(visible_alias = "e")]
+    Exec(exec::ExecArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Command::Exec(args)) => exec::run(args),
+        None => {
+            eprintln!(
+                "The interactive TUI is not available in this build yet. Run `codex exec \"<prompt>\"` instead."
+            );
+            EXIT_FAILURE
+        }
+    };
+    ExitCode::from(code)
+}

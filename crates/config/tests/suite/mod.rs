@@ -1,0 +1,4 @@
+mod errors;
+mod harness;
+mod layering;
+mod providers;

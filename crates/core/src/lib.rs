@@ -1,0 +1,16 @@
+//! The agent: a session task driven by the `Op`/`Event` queue, the turn loop with the
+//! stream-layer retries, context assembly (instructions, AGENTS.md, environment), the tool router
+//! and the rollout recorder/reader.
+
+mod context;
+mod error;
+mod events;
+mod rollout;
+mod session;
+mod tool_specs;
+mod tools;
+
+pub use context::{BASE_INSTRUCTIONS, ProjectDoc, discover_project_docs};
+pub use error::CodexError;
+pub use rollout::{LoadedRollout, find_last_rollout, find_rollout_by_id, list_rollouts, load_rollout};
+pub use session::{Codex, SessionInfo, SessionParams};
