@@ -245,7 +245,11 @@ async fn run_async(args: ExecArgs) -> anyhow::Result<u8> {
         })
     };
     let (resume_args, prompt_arg) = match args.command {
-        Some(ExecCommand::Resume(r)) => {
+        Some(ExecCommand::Resume(mut r)) => {
+            // With --last the first positional is the prompt, not a session id.
+            if r.last && r.prompt.is_none() {
+                r.prompt = r.session_id.take();
+            }
             let prompt = r.prompt.clone().or(args.prompt.clone());
             (Some(r), prompt)
         }

@@ -21,7 +21,8 @@ fn bad_config_value_names_file_line_and_key() {
 #[test]
 fn strict_config_rejects_unknown_keys() {
     let server = FakeServer::start_blocking(vec![turn("resp_1", vec![message("ok")])]);
-    let home = home_for(&server, "no_such_key = 1\n");
+    let home = TestHome::new();
+    home.write_config(&format!("no_such_key = 1\n{}", home.config_for(&server)));
     let out = run(&home, &["exec", "--strict-config", "hi"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("no_such_key"), "{}", out.stderr);
@@ -36,7 +37,11 @@ fn cli_overrides_and_profiles_layer_over_the_file() {
         turn("resp_2", vec![message("b")]),
         turn("resp_3", vec![message("c")]),
     ]);
-    let home = home_for(&server, "model_reasoning_effort = \"low\"\n[profiles.deep]\nmodel_reasoning_effort = \"high\"\n");
+    let home = TestHome::new();
+    home.write_config(&format!(
+        "model_reasoning_effort = \"low\"\n{}\n[profiles.deep]\nmodel_reasoning_effort = \"high\"\n",
+        home.config_for(&server)
+    ));
     assert_eq!(run(&home, &["exec", "x"]).code, 0);
     assert_eq!(run(&home, &["exec", "-p", "deep", "x"]).code, 0);
     assert_eq!(run(&home, &["exec", "-p", "deep", "-c", "model_reasoning_effort=minimal", "x"]).code, 0);

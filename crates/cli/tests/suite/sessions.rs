@@ -149,9 +149,13 @@ fn killed_mid_turn_keeps_rollout_and_resumes() {
         line.clear();
     }
     // Wait until the request reached the server, then kill.
-    while model_requests(&server).len() < 2 {
+    for _ in 0..1500 {
+        if model_requests(&server).len() >= 2 {
+            break;
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    assert_eq!(model_requests(&server).len(), 2, "the resumed turn reached the server");
     child.kill().unwrap();
     child.wait().unwrap();
     let file = rollout_files(&home).remove(0);

@@ -21,7 +21,7 @@ fn output_for<'a>(body: &'a Value, call_id: &str) -> &'a Value {
 
 #[test]
 fn exec_command_runs_with_bypass_and_reports_output() {
-    let args = json!({"cmd": "printf 'hi\\n' > made.txt; cat made.txt; exit 3"}).to_string();
+    let args = json!({"cmd": "echo hi > made.txt; cat made.txt; exit 3"}).to_string();
     let server = FakeServer::start_blocking(vec![
         turn("resp_1", vec![function_call("call_1", "exec_command", args)]),
         turn("resp_2", vec![message("done")]),
@@ -30,7 +30,7 @@ fn exec_command_runs_with_bypass_and_reports_output() {
     let out = run(&home, &["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "run it"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let events = out.normalized_events();
-    let cmd = "/bin/bash -lc 'printf '\"'\"'hi\\n'\"'\"' > made.txt; cat made.txt; exit 3'";
+    let cmd = "/bin/bash -lc 'echo hi > made.txt; cat made.txt; exit 3'";
     assert_eq!(
         events[2],
         json!({"type": "item.started", "item": {"id": "item_0", "type": "command_execution", "command": cmd, "aggregated_output": "", "exit_code": null, "status": "in_progress"}})
