@@ -31,7 +31,10 @@ pub enum ColorArg {
 }
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = false, subcommand_precedence_over_arg = true)]
+#[command(
+    args_conflicts_with_subcommands = false,
+    subcommand_precedence_over_arg = true
+)]
 pub struct ExecArgs {
     #[command(subcommand)]
     command: Option<ExecCommand>,
@@ -109,11 +112,21 @@ pub struct ExecArgs {
     color: ColorArg,
 
     /// Print events as JSON Lines on stdout.
-    #[arg(long = "json", alias = "experimental-json", default_value_t = false, global = true)]
+    #[arg(
+        long = "json",
+        alias = "experimental-json",
+        default_value_t = false,
+        global = true
+    )]
     json: bool,
 
     /// Write the agent's last message to this file.
-    #[arg(long = "output-last-message", short = 'o', value_name = "FILE", global = true)]
+    #[arg(
+        long = "output-last-message",
+        short = 'o',
+        value_name = "FILE",
+        global = true
+    )]
     last_message_file: Option<PathBuf>,
 
     /// Accepted for compatibility with the TypeScript SDK; not used.
@@ -219,9 +232,7 @@ fn inside_git_repo(dir: &Path) -> bool {
 async fn run_async(args: ExecArgs) -> anyhow::Result<u8> {
     let env = Env::from_process();
     if args.full_auto {
-        eprintln!(
-            "warning: --full-auto is deprecated; use --sandbox workspace-write instead."
-        );
+        eprintln!("warning: --full-auto is deprecated; use --sandbox workspace-write instead.");
     }
     let cwd = match &args.cwd {
         Some(dir) => dir
@@ -285,13 +296,16 @@ async fn run_async(args: ExecArgs) -> anyhow::Result<u8> {
     let resume = match &resume_args {
         None => None,
         Some(r) => Some(match (&r.session_id, r.last) {
-            (Some(id), _) => find_rollout_by_id(&codex_home, id)
-                .with_context(|| format!("no recorded session with id {id} under {}", codex_home.join("sessions").display()))?,
+            (Some(id), _) => find_rollout_by_id(&codex_home, id).with_context(|| {
+                format!(
+                    "no recorded session with id {id} under {}",
+                    codex_home.join("sessions").display()
+                )
+            })?,
             (None, true) => {
                 let filter = (!r.all).then_some(cwd.as_path());
-                find_last_rollout(&codex_home, filter).with_context(|| {
-                    format!("no recorded session found for {}", cwd.display())
-                })?
+                find_last_rollout(&codex_home, filter)
+                    .with_context(|| format!("no recorded session found for {}", cwd.display()))?
             }
             (None, false) => bail!("`codex exec resume` needs a SESSION_ID or --last"),
         }),

@@ -1,5 +1,8 @@
 //! The `codex` binary: clap command tree and dispatch to the front ends.
 
+// The binary is the one place that talks to the terminal directly.
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
 mod exec;
 mod output;
 

@@ -384,7 +384,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -547,9 +547,11 @@ impl EventOutput for HumanOutput {
             EventMsg::TaskComplete { .. } => {
                 self.line("");
                 self.title("tokens used", "35;1");
-                self.line(&thousands(self.total.total_tokens.max(
-                    self.total.input_tokens + self.total.output_tokens,
-                )));
+                self.line(&thousands(
+                    self.total
+                        .total_tokens
+                        .max(self.total.input_tokens + self.total.output_tokens),
+                ));
                 return Some(Outcome::Completed);
             }
             EventMsg::TurnAborted { reason } => {

@@ -22,7 +22,11 @@ pub(crate) fn request_body(prompt: &Prompt) -> Value {
     for item in &prompt.input {
         match item {
             ResponseItem::Message { role, content, .. } => {
-                let role = if role == "developer" { "system" } else { role.as_str() };
+                let role = if role == "developer" {
+                    "system"
+                } else {
+                    role.as_str()
+                };
                 let has_image = content
                     .iter()
                     .any(|c| matches!(c, ContentItem::InputImage { .. }));
@@ -44,7 +48,12 @@ pub(crate) fn request_body(prompt: &Prompt) -> Value {
                 name,
                 input,
                 ..
-            } => push_tool_call(&mut messages, call_id, name, &json!({"input": input}).to_string()),
+            } => push_tool_call(
+                &mut messages,
+                call_id,
+                name,
+                &json!({"input": input}).to_string(),
+            ),
             ResponseItem::FunctionCallOutput {
                 call_id, output, ..
             } => {
@@ -53,9 +62,8 @@ pub(crate) fn request_body(prompt: &Prompt) -> Value {
                     FunctionCallOutputPayload::Content(parts) => parts
                         .iter()
                         .filter_map(|p| match p {
-                            ContentItem::InputText { text } | ContentItem::OutputText { text, .. } => {
-                                Some(text.clone())
-                            }
+                            ContentItem::InputText { text }
+                            | ContentItem::OutputText { text, .. } => Some(text.clone()),
                             ContentItem::InputImage { .. } | ContentItem::Other => None,
                         })
                         .collect::<Vec<_>>()
@@ -68,7 +76,9 @@ pub(crate) fn request_body(prompt: &Prompt) -> Value {
             } => {
                 messages.push(json!({"role": "tool", "tool_call_id": call_id, "content": output}));
             }
-            ResponseItem::Reasoning { .. } | ResponseItem::WebSearchCall { .. } | ResponseItem::Other => {}
+            ResponseItem::Reasoning { .. }
+            | ResponseItem::WebSearchCall { .. }
+            | ResponseItem::Other => {}
         }
     }
     let tools: Vec<Value> = prompt
@@ -88,7 +98,10 @@ pub(crate) fn request_body(prompt: &Prompt) -> Value {
     if !tools.is_empty() {
         body.insert("tools".into(), json!(tools));
         body.insert("tool_choice".into(), json!("auto"));
-        body.insert("parallel_tool_calls".into(), json!(prompt.parallel_tool_calls));
+        body.insert(
+            "parallel_tool_calls".into(),
+            json!(prompt.parallel_tool_calls),
+        );
     }
     Value::Object(body)
 }
@@ -154,7 +167,9 @@ pub(crate) async fn pump<S>(
             Ok(None) if finished => break,
             Ok(None) => {
                 let _ = tx
-                    .send(Err(ClientError::Stream("stream closed before [DONE]".into())))
+                    .send(Err(ClientError::Stream(
+                        "stream closed before [DONE]".into(),
+                    )))
                     .await;
                 return;
             }
@@ -194,14 +209,24 @@ pub(crate) async fn pump<S>(
             let delta = &choice["delta"];
             if let Some(t) = delta["content"].as_str().filter(|t| !t.is_empty()) {
                 text.push_str(t);
-                if tx.send(Ok(ResponseEvent::OutputTextDelta(t.into()))).await.is_err() {
+                if tx
+                    .send(Ok(ResponseEvent::OutputTextDelta(t.into())))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
-            let r = delta["reasoning_content"].as_str().or(delta["reasoning"].as_str());
+            let r = delta["reasoning_content"]
+                .as_str()
+                .or(delta["reasoning"].as_str());
             if let Some(r) = r.filter(|r| !r.is_empty()) {
                 reasoning.push_str(r);
-                if tx.send(Ok(ResponseEvent::ReasoningSummaryDelta(r.into()))).await.is_err() {
+                if tx
+                    .send(Ok(ResponseEvent::ReasoningSummaryDelta(r.into())))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -256,7 +281,11 @@ pub(crate) async fn pump<S>(
         });
     }
     for item in items {
-        if tx.send(Ok(ResponseEvent::OutputItemDone(item))).await.is_err() {
+        if tx
+            .send(Ok(ResponseEvent::OutputItemDone(item)))
+            .await
+            .is_err()
+        {
             return;
         }
     }

@@ -133,7 +133,9 @@ impl ModelClient {
         let (tx, rx) = mpsc::channel(64);
         let wire = p.wire_api;
         tokio::spawn(async move {
-            let bytes = response.bytes_stream().map(|r| r.map_err(|e| error_chain(&e)));
+            let bytes = response
+                .bytes_stream()
+                .map(|r| r.map_err(|e| error_chain(&e)));
             match wire {
                 WireApi::Responses => responses::pump(bytes, idle, tx).await,
                 WireApi::Chat => chat::pump(bytes, idle, tx).await,
@@ -216,7 +218,9 @@ async fn classify_status(
     let code = parsed["error"]["code"].as_str().unwrap_or_default();
     let kind = parsed["error"]["type"].as_str().unwrap_or_default();
     match status {
-        StatusCode::TOO_MANY_REQUESTS if code == "insufficient_quota" || kind == "insufficient_quota" => {
+        StatusCode::TOO_MANY_REQUESTS
+            if code == "insufficient_quota" || kind == "insufficient_quota" =>
+        {
             ClientError::QuotaExceeded
         }
         StatusCode::TOO_MANY_REQUESTS => match retry_after {
@@ -252,12 +256,18 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// The next body chunk, `Ok(None)` at a clean end, `Err` when the body breaks or no byte arrives
 /// within `idle`.
-pub(crate) async fn next_chunk<S>(bytes: &mut S, idle: Duration) -> Result<Option<bytes::Bytes>, String>
+pub(crate) async fn next_chunk<S>(
+    bytes: &mut S,
+    idle: Duration,
+) -> Result<Option<bytes::Bytes>, String>
 where
     S: futures::Stream<Item = Result<bytes::Bytes, String>> + Unpin,
 {
     match tokio::time::timeout(idle, bytes.next()).await {
-        Err(_) => Err(format!("idle timeout waiting for SSE ({} ms)", idle.as_millis())),
+        Err(_) => Err(format!(
+            "idle timeout waiting for SSE ({} ms)",
+            idle.as_millis()
+        )),
         Ok(None) => Ok(None),
         Ok(Some(r)) => r.map(Some),
     }

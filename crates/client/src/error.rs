@@ -9,7 +9,9 @@ pub enum ClientError {
     #[error("could not reach {url}: {message}")]
     Connection { url: String, message: String },
     /// HTTP 5xx after the request layer's retries. Retried by the stream layer.
-    #[error("We're currently experiencing high demand, which may cause temporary errors. (last status: {status})")]
+    #[error(
+        "We're currently experiencing high demand, which may cause temporary errors. (last status: {status})"
+    )]
     ServerOverloaded { status: u16 },
     /// HTTP 429 with a `retry-after` header. Retried after that delay.
     #[error("exceeded retry limit, last status: 429 Too Many Requests")]

@@ -172,7 +172,10 @@ impl Replay {
                 if v.is_empty() {
                     "nothing".to_string()
                 } else {
-                    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    v.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             };
             return Err(ClientError::ReplayDiverged(format!(

@@ -19,7 +19,10 @@ pub(crate) fn request_body(prompt: &Prompt) -> Value {
     body.insert("input".into(), json!(prompt.input));
     body.insert("tools".into(), json!(prompt.tools));
     body.insert("tool_choice".into(), json!("auto"));
-    body.insert("parallel_tool_calls".into(), json!(prompt.parallel_tool_calls));
+    body.insert(
+        "parallel_tool_calls".into(),
+        json!(prompt.parallel_tool_calls),
+    );
     if let Some(r) = &prompt.reasoning {
         body.insert("reasoning".into(), r.clone());
     }

@@ -29,10 +29,7 @@ impl SseParser {
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<SseFrame> {
         self.buf.extend_from_slice(bytes);
         let mut frames = Vec::new();
-        loop {
-            let Some(pos) = self.buf.iter().position(|b| *b == b'\n' || *b == b'\r') else {
-                break;
-            };
+        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n' || *b == b'\r') {
             // A lone '\r' at the end of the buffer may be the first half of "\r\n": wait.
             if self.buf[pos] == b'\r' && pos + 1 == self.buf.len() {
                 break;
@@ -105,7 +102,8 @@ mod tests {
     #[test]
     fn parses_events_and_multiline_data() {
         let mut p = SseParser::new();
-        let frames = p.feed(b"event: a\ndata: {\"x\":1}\n\n: comment\ndata: l1\r\ndata: l2\r\n\r\n");
+        let frames =
+            p.feed(b"event: a\ndata: {\"x\":1}\n\n: comment\ndata: l1\r\ndata: l2\r\n\r\n");
         assert_eq!(
             frames,
             vec![

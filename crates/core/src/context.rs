@@ -58,7 +58,9 @@ pub fn permissions_text(p: &PermissionsInfo) -> String {
             "The approval policy is `untrusted`: commands that are not known to be safe need the user's approval."
         }
     };
-    format!("<permissions instructions>\n{mode}\n{network}\n{approval}\n</permissions instructions>")
+    format!(
+        "<permissions instructions>\n{mode}\n{network}\n{approval}\n</permissions instructions>"
+    )
 }
 
 /// `<environment_context>` user text.

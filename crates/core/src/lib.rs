@@ -12,5 +12,7 @@ mod tools;
 
 pub use context::{BASE_INSTRUCTIONS, ProjectDoc, discover_project_docs};
 pub use error::CodexError;
-pub use rollout::{LoadedRollout, find_last_rollout, find_rollout_by_id, list_rollouts, load_rollout};
+pub use rollout::{
+    LoadedRollout, find_last_rollout, find_rollout_by_id, list_rollouts, load_rollout,
+};
 pub use session::{Codex, SessionInfo, SessionParams};

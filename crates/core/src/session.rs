@@ -268,7 +268,9 @@ impl Session {
                     let turns = loaded
                         .history
                         .iter()
-                        .filter(|i| matches!(i, ResponseItem::Message { role, .. } if role == "user"))
+                        .filter(
+                            |i| matches!(i, ResponseItem::Message { role, .. } if role == "user"),
+                        )
                         .count();
                     (
                         loaded.meta.id.clone(),
@@ -405,7 +407,9 @@ impl Session {
     }
 
     async fn push_history(&mut self, item: ResponseItem) {
-        self.sink.record(RolloutItem::ResponseItem(item.clone())).await;
+        self.sink
+            .record(RolloutItem::ResponseItem(item.clone()))
+            .await;
         self.history.push(item);
     }
 
@@ -454,7 +458,10 @@ impl Session {
         let sink = self.sink.with_id(&turn_id);
         sink.send(EventMsg::TaskStarted {
             turn_id: turn_id.clone(),
-            model_context_window: self.model_info.context_window.or(self.config.model_context_window),
+            model_context_window: self
+                .model_info
+                .context_window
+                .or(self.config.model_context_window),
         })
         .await;
         sink.record(RolloutItem::TurnContext(TurnContextItem {
@@ -730,4 +737,3 @@ fn base_text(config: &Config) -> String {
         .clone()
         .unwrap_or_else(|| BASE_INSTRUCTIONS.to_string())
 }
-

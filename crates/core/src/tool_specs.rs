@@ -70,10 +70,16 @@ pub fn tool_specs(cfg: &ToolsConfig) -> Vec<Value> {
     match cfg.shell {
         ShellToolKind::UnifiedExec => {
             let mut props = serde_json::Map::new();
-            props.insert("cmd".into(), json!({"type": "string", "description": "The shell command to run."}));
+            props.insert(
+                "cmd".into(),
+                json!({"type": "string", "description": "The shell command to run."}),
+            );
             props.insert("workdir".into(), json!({"type": "string", "description": "Directory to run in; defaults to the session's working directory."}));
             props.insert("yield_time_ms".into(), json!({"type": "number", "description": "How long to wait for output before returning (ms). A command still running afterwards keeps running and can be polled with write_stdin."}));
-            props.insert("max_output_tokens".into(), json!({"type": "number", "description": "Cap on the output returned, in tokens."}));
+            props.insert(
+                "max_output_tokens".into(),
+                json!({"type": "number", "description": "Cap on the output returned, in tokens."}),
+            );
             props.insert("shell".into(), json!({"type": "string", "description": "Shell binary to launch; defaults to /bin/bash."}));
             props.insert("tty".into(), json!({"type": "boolean", "description": "Run attached to a pseudo-terminal (default true)."}));
             props.insert("login".into(), json!({"type": "boolean", "description": "Run the shell as a login shell (-l); default true."}));
@@ -99,7 +105,10 @@ pub fn tool_specs(cfg: &ToolsConfig) -> Vec<Value> {
         ShellToolKind::Shell => {
             let mut props = serde_json::Map::new();
             props.insert("command".into(), json!({"type": "array", "items": {"type": "string"}, "description": "The command and its arguments, e.g. [\"bash\", \"-lc\", \"ls -la\"]."}));
-            props.insert("workdir".into(), json!({"type": "string", "description": "Directory to run in."}));
+            props.insert(
+                "workdir".into(),
+                json!({"type": "string", "description": "Directory to run in."}),
+            );
             props.insert("timeout_ms".into(), json!({"type": "number", "description": "Kill the command after this many milliseconds."}));
             escalation_properties(&mut props);
             tools.push(function(

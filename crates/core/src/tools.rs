@@ -188,8 +188,7 @@ impl ToolContext {
         cancel: &CancellationToken,
     ) -> Output {
         fn parse<T: for<'de> Deserialize<'de>>(name: &str, args: &str) -> Result<T, String> {
-            serde_json::from_str(args)
-                .map_err(|e| format!("failed to parse {name} arguments: {e}"))
+            serde_json::from_str(args).map_err(|e| format!("failed to parse {name} arguments: {e}"))
         }
         let text = match name {
             "exec_command" => match parse::<ExecCommandParams>(name, arguments) {
@@ -229,7 +228,9 @@ impl ToolContext {
             },
             "view_image" => match parse::<ViewImageArgs>(name, arguments) {
                 Ok(p) => match self.view_image(&p.path) {
-                    Ok(url) => return Output::Content(vec![ContentItem::InputImage { image_url: url }]),
+                    Ok(url) => {
+                        return Output::Content(vec![ContentItem::InputImage { image_url: url }]);
+                    }
                     Err(e) => e,
                 },
                 Err(e) => e,
@@ -258,10 +259,16 @@ impl ToolContext {
         cancel: &CancellationToken,
     ) -> String {
         if let Some(shell_patch) = apply_patch::patch_from_shell_script(&params.cmd) {
-            return self.shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink).await;
+            return self
+                .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
+                .await;
         }
         let shell = params.shell.clone().unwrap_or_else(|| "/bin/bash".into());
-        let flag = if params.login.unwrap_or(true) { "-lc" } else { "-c" };
+        let flag = if params.login.unwrap_or(true) {
+            "-lc"
+        } else {
+            "-c"
+        };
         let command = display_command(&[shell.as_str(), flag, params.cmd.as_str()]);
         let env = self.exec_env(params.workdir.as_deref());
         let max_tokens = params.max_output_tokens;
@@ -270,8 +277,16 @@ impl ToolContext {
             let _ = tx.try_send(b.to_vec());
         };
         let result = if self.sandbox_mode == SandboxMode::DangerFullAccess {
-            match self.exec.exec_command(params, &env, cancel.clone(), &on_output).await {
-                Ok(out) => Ok((out.exit_code, out.output.clone(), out.to_model_text(max_tokens))),
+            match self
+                .exec
+                .exec_command(params, &env, cancel.clone(), &on_output)
+                .await
+            {
+                Ok(out) => Ok((
+                    out.exit_code,
+                    out.output.clone(),
+                    out.to_model_text(max_tokens),
+                )),
                 Err(e) => Err(format!("exec_command failed: {e}")),
             }
         } else {
@@ -293,7 +308,10 @@ impl ToolContext {
         let on_output = move |b: &[u8]| {
             let _ = tx.try_send(b.to_vec());
         };
-        let result = self.exec.write_stdin(params, cancel.clone(), &on_output).await;
+        let result = self
+            .exec
+            .write_stdin(params, cancel.clone(), &on_output)
+            .await;
         drop(on_output);
         let _ = forward.await;
         match result {
@@ -310,7 +328,9 @@ impl ToolContext {
         cancel: &CancellationToken,
     ) -> String {
         if let Some(shell_patch) = apply_patch::patch_from_shell_argv(&params.command) {
-            return self.shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink).await;
+            return self
+                .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
+                .await;
         }
         let argv: Vec<&str> = params.command.iter().map(String::as_str).collect();
         let command = display_command(&argv);
@@ -427,11 +447,13 @@ impl ToolContext {
             .workdir
             .as_deref()
             .map_or(base.clone(), |d| normalize(&base.join(d)));
-        self.apply_patch_in(call_id, &shell_patch.patch, &dir, sink).await
+        self.apply_patch_in(call_id, &shell_patch.patch, &dir, sink)
+            .await
     }
 
     async fn apply_patch(&self, call_id: &str, input: &str, sink: &EventSink) -> String {
-        self.apply_patch_in(call_id, input, &self.cwd.clone(), sink).await
+        self.apply_patch_in(call_id, input, &self.cwd.clone(), sink)
+            .await
     }
 
     /// Whether `path` may be written under the current sandbox mode.

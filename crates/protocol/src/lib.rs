@@ -11,8 +11,8 @@ pub use config_types::{
     AskForApproval, ReasoningEffort, ReasoningSummary, SandboxMode, Verbosity, WireApi,
 };
 pub use exec_events::{
-    CommandExecutionStatus, FileUpdateChange, McpToolCallStatus, PatchApplyStatus,
-    PatchChangeKind, ThreadError, ThreadEvent, ThreadItem, ThreadItemDetails, TodoItem, Usage,
+    CommandExecutionStatus, FileUpdateChange, McpToolCallStatus, PatchApplyStatus, PatchChangeKind,
+    ThreadError, ThreadEvent, ThreadItem, ThreadItemDetails, TodoItem, Usage,
 };
 pub use models::{
     ContentItem, FunctionCallOutputPayload, ReasoningContent, ReasoningSummaryPart, ResponseEvent,

@@ -18,7 +18,10 @@ impl Run {
     pub fn events(&self) -> Vec<Value> {
         self.stdout
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}\n{}", self.stderr)))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}\n{}", self.stderr))
+            })
             .collect()
     }
 
@@ -56,7 +59,11 @@ pub fn codex_command(home: &TestHome) -> Command {
 pub fn run_with_stdin(home: &TestHome, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = codex_command(home);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = cmd.spawn().expect("spawn codex");
     if let Some(text) = stdin {
         use std::io::Write;

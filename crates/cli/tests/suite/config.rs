@@ -14,7 +14,11 @@ fn bad_config_value_names_file_line_and_key() {
     let out = run(&home, &["exec", "hi"]);
     assert_eq!(out.code, 1);
     let path = home.codex_home().join("config.toml");
-    assert!(out.stderr.contains(&format!("{}:2:", path.display())), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("{}:2:", path.display())),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("sandbox_mode"), "{}", out.stderr);
 }
 
@@ -44,7 +48,21 @@ fn cli_overrides_and_profiles_layer_over_the_file() {
     ));
     assert_eq!(run(&home, &["exec", "x"]).code, 0);
     assert_eq!(run(&home, &["exec", "-p", "deep", "x"]).code, 0);
-    assert_eq!(run(&home, &["exec", "-p", "deep", "-c", "model_reasoning_effort=minimal", "x"]).code, 0);
+    assert_eq!(
+        run(
+            &home,
+            &[
+                "exec",
+                "-p",
+                "deep",
+                "-c",
+                "model_reasoning_effort=minimal",
+                "x"
+            ]
+        )
+        .code,
+        0
+    );
     let efforts: Vec<String> = model_requests(&server)
         .iter()
         .map(|r| r.body["reasoning"]["effort"].as_str().unwrap().to_string())
@@ -60,9 +78,22 @@ fn model_flag_and_unknown_model_warning() {
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let events = out.events();
     assert_eq!(events[1]["item"]["type"], "error");
-    assert!(events[1]["item"]["message"].as_str().unwrap().contains("Model metadata for `my-custom-model` not found"));
+    assert!(
+        events[1]["item"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Model metadata for `my-custom-model` not found")
+    );
     let body = &model_requests(&server)[0].body;
     assert_eq!(body["model"], "my-custom-model");
-    let tools: Vec<&str> = body["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert!(tools.contains(&"apply_patch"), "unknown models still get apply_patch: {tools:?}");
+    let tools: Vec<&str> = body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"apply_patch"),
+        "unknown models still get apply_patch: {tools:?}"
+    );
 }

@@ -12,7 +12,10 @@ use crate::common::*;
 fn json_run_prints_upstream_schema_and_sends_responses_request() {
     let server = FakeServer::start_blocking(vec![turn(
         "resp_1",
-        vec![reasoning("Thinking about it"), message("Hello! I am the mock model.")],
+        vec![
+            reasoning("Thinking about it"),
+            message("Hello! I am the mock model."),
+        ],
     )]);
     let home = home_for(&server, "");
     let out = run(&home, &["exec", "--json", "say hello"]);
@@ -32,16 +35,36 @@ fn json_run_prints_upstream_schema_and_sends_responses_request() {
     assert_eq!(reqs.len(), 1);
     let req = &reqs[0];
     assert_eq!(req.path, "/v1/responses");
-    assert_eq!(req.header("authorization"), Some(format!("Bearer {FAKE_API_KEY}").as_str()));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {FAKE_API_KEY}").as_str())
+    );
     assert_eq!(req.header("originator"), Some("codex_exec"));
     assert_eq!(req.header("accept"), Some("text/event-stream"));
     assert_eq!(req.header("session-id"), Some(thread_id.as_str()));
     assert_eq!(req.header("x-client-request-id"), Some(thread_id.as_str()));
     let body = &req.body;
-    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
-        vec!["model", "stream", "input", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "store", "include", "prompt_cache_key", "text"]
+        vec![
+            "model",
+            "stream",
+            "input",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "reasoning",
+            "store",
+            "include",
+            "prompt_cache_key",
+            "text"
+        ]
     );
     assert_eq!(body["model"], "gpt-5.5");
     assert_eq!(body["stream"], true);
@@ -60,7 +83,13 @@ fn json_run_prints_upstream_schema_and_sends_responses_request() {
         .collect();
     assert_eq!(
         tool_names,
-        vec!["exec_command", "write_stdin", "update_plan", "apply_patch", "view_image"]
+        vec![
+            "exec_command",
+            "write_stdin",
+            "update_plan",
+            "apply_patch",
+            "view_image"
+        ]
     );
     let apply_patch = &body["tools"][3];
     assert_eq!(apply_patch["type"], "custom");
@@ -69,7 +98,11 @@ fn json_run_prints_upstream_schema_and_sends_responses_request() {
     // Context: base instructions and permissions as developer messages, then the environment
     // context and the prompt as user messages.
     let developer = message_texts(body, "developer");
-    assert!(developer[0].starts_with("You are Codex"), "{}", developer[0]);
+    assert!(
+        developer[0].starts_with("You are Codex"),
+        "{}",
+        developer[0]
+    );
     assert!(developer[1].starts_with("<permissions instructions>"));
     assert!(developer[1].contains("`read-only`"));
     let user = message_texts(body, "user");
@@ -97,7 +130,11 @@ fn human_output_puts_final_message_alone_on_stdout() {
         "codex\nAll done.",
         "tokens used\n120",
     ] {
-        assert!(out.stderr.contains(needle), "missing {needle:?} in:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(needle),
+            "missing {needle:?} in:\n{}",
+            out.stderr
+        );
     }
 }
 
@@ -111,11 +148,21 @@ fn prompt_from_stdin_and_stdin_block() {
     let out = run_with_stdin(&home, &["exec", "--json"], Some("prompt from stdin\n"));
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(out.stderr.contains("Reading prompt from stdin..."));
-    let out = run_with_stdin(&home, &["exec", "--json", "summarize"], Some("file contents\n"));
+    let out = run_with_stdin(
+        &home,
+        &["exec", "--json", "summarize"],
+        Some("file contents\n"),
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert!(out.stderr.contains("Reading additional input from stdin..."));
+    assert!(
+        out.stderr
+            .contains("Reading additional input from stdin...")
+    );
     let reqs = model_requests(&server);
-    assert_eq!(message_texts(&reqs[0].body, "user").last().unwrap(), "prompt from stdin");
+    assert_eq!(
+        message_texts(&reqs[0].body, "user").last().unwrap(),
+        "prompt from stdin"
+    );
     assert_eq!(
         message_texts(&reqs[1].body, "user").last().unwrap(),
         "summarize\n\n<stdin>\nfile contents\n</stdin>"
@@ -131,7 +178,11 @@ fn refuses_outside_git_repo_unless_skipped() {
     let dir = outside.to_str().unwrap();
     let out = run(&home, &["exec", "-C", dir, "hi"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("Not inside a trusted directory and --skip-git-repo-check was not specified."));
+    assert!(
+        out.stderr.contains(
+            "Not inside a trusted directory and --skip-git-repo-check was not specified."
+        )
+    );
     assert_eq!(model_requests(&server).len(), 0);
     let out = run(&home, &["exec", "-C", dir, "--skip-git-repo-check", "hi"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
@@ -159,7 +210,14 @@ fn output_last_message_and_output_schema() {
     let last = home.root().join("last.txt");
     let out = run(
         &home,
-        &["exec", "--output-schema", schema.to_str().unwrap(), "-o", last.to_str().unwrap(), "answer"],
+        &[
+            "exec",
+            "--output-schema",
+            schema.to_str().unwrap(),
+            "-o",
+            last.to_str().unwrap(),
+            "answer",
+        ],
     );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert_eq!(std::fs::read_to_string(&last).unwrap(), "{\"answer\":42}");

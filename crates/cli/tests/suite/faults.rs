@@ -2,8 +2,8 @@
 //! and the exit status.
 
 use codex_test_support::responses::{
-    bad_request, cut_stream, message, no_completion, quota_exceeded, rate_limited,
-    response_failed, server_error, slow, turn, unauthorized,
+    bad_request, cut_stream, message, no_completion, quota_exceeded, rate_limited, response_failed,
+    server_error, slow, turn, unauthorized,
 };
 use codex_test_support::{FakeServer, TestHome, config_with_retries};
 use pretty_assertions::assert_eq;
@@ -13,13 +13,19 @@ use crate::common::*;
 
 fn home_with_retries(server: &FakeServer, request: u32, stream: u32, extra: &str) -> TestHome {
     let home = TestHome::new();
-    home.write_config(&format!("{}\n{extra}", config_with_retries(server, request, stream)));
+    home.write_config(&format!(
+        "{}\n{extra}",
+        config_with_retries(server, request, stream)
+    ));
     home
 }
 
 #[test]
 fn server_error_is_retried_silently_at_the_request_layer() {
-    let server = FakeServer::start_blocking(vec![server_error(), turn("resp_1", vec![message("recovered")])]);
+    let server = FakeServer::start_blocking(vec![
+        server_error(),
+        turn("resp_1", vec![message("recovered")]),
+    ]);
     let home = home_with_retries(&server, 1, 0, "");
     let out = run(&home, &["exec", "--json", "hi"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
@@ -31,7 +37,12 @@ fn server_error_is_retried_silently_at_the_request_layer() {
 
 #[test]
 fn persistent_server_error_fails_after_both_layers() {
-    let server = FakeServer::start_blocking(vec![server_error(), server_error(), server_error(), server_error()]);
+    let server = FakeServer::start_blocking(vec![
+        server_error(),
+        server_error(),
+        server_error(),
+        server_error(),
+    ]);
     let home = home_with_retries(&server, 1, 1, "");
     let out = run(&home, &["exec", "--json", "hi"]);
     assert_eq!(out.code, 1);
@@ -50,7 +61,10 @@ fn persistent_server_error_fails_after_both_layers() {
 
 #[test]
 fn rate_limit_with_retry_after_reconnects() {
-    let server = FakeServer::start_blocking(vec![rate_limited(Some(1)), turn("resp_1", vec![message("ok")])]);
+    let server = FakeServer::start_blocking(vec![
+        rate_limited(Some(1)),
+        turn("resp_1", vec![message("ok")]),
+    ]);
     let home = home_with_retries(&server, 0, 2, "");
     let out = run(&home, &["exec", "--json", "hi"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
@@ -62,13 +76,20 @@ fn rate_limit_with_retry_after_reconnects() {
 
 #[test]
 fn rate_limit_without_retry_after_quota_and_400_are_fatal() {
-    let server = FakeServer::start_blocking(vec![rate_limited(None), quota_exceeded(), bad_request("Invalid 'input': bad")]);
+    let server = FakeServer::start_blocking(vec![
+        rate_limited(None),
+        quota_exceeded(),
+        bad_request("Invalid 'input': bad"),
+    ]);
     let home = home_with_retries(&server, 2, 2, "");
     let out = run(&home, &["exec", "--json", "a"]);
     assert_eq!(out.code, 1);
     let last = out.events().last().unwrap().clone();
     assert_eq!(last["type"], "turn.failed");
-    assert!(last["error"]["message"].as_str().unwrap().contains("429"), "{last}");
+    assert!(
+        last["error"]["message"].as_str().unwrap().contains("429"),
+        "{last}"
+    );
 
     let out = run(&home, &["exec", "--json", "b"]);
     assert_eq!(out.code, 1);
@@ -92,7 +113,12 @@ fn unauthorized_tells_how_to_sign_in() {
     let home = home_with_retries(&server, 2, 2, "");
     let out = run(&home, &["exec", "hi"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("401 Unauthorized: Incorrect API key provided"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("401 Unauthorized: Incorrect API key provided"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("codex login"), "{}", out.stderr);
     assert!(out.stderr.contains("OPENAI_API_KEY"), "{}", out.stderr);
 }
@@ -109,7 +135,12 @@ fn cut_stream_keeps_finished_items_and_retries() {
     let events = out.normalized_events();
     assert_eq!(events[2]["item"]["text"], "partial answer");
     assert_eq!(events[3]["type"], "error");
-    assert!(events[3]["message"].as_str().unwrap().starts_with("Reconnecting... 1/1 (stream disconnected before completion:"));
+    assert!(
+        events[3]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reconnecting... 1/1 (stream disconnected before completion:")
+    );
     assert_eq!(events[4]["item"]["text"], "final");
     // The finished item is part of the retried request.
     let reqs = model_requests(&server);
@@ -126,7 +157,12 @@ fn stream_without_completion_and_response_failed_are_retried() {
     let home = home_with_retries(&server, 0, 2, "");
     let out = run(&home, &["exec", "--json", "hi"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    let errors: Vec<String> = out.events().iter().filter(|e| e["type"] == "error").map(|e| e["message"].as_str().unwrap().to_string()).collect();
+    let errors: Vec<String> = out
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "error")
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(
         errors,
         vec![
@@ -138,7 +174,10 @@ fn stream_without_completion_and_response_failed_are_retried() {
 
 #[test]
 fn idle_stream_times_out() {
-    let server = FakeServer::start_blocking(vec![slow(vec![message("slow")], 2_000), turn("resp_2", vec![message("fast")])]);
+    let server = FakeServer::start_blocking(vec![
+        slow(vec![message("slow")], 2_000),
+        turn("resp_2", vec![message("fast")]),
+    ]);
     let home = TestHome::new();
     home.write_config(&config_with_retries(&server, 0, 1).replace(
         "[model_providers.mock]",
@@ -147,14 +186,23 @@ fn idle_stream_times_out() {
     let out = run(&home, &["exec", "--json", "hi"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let events = out.events();
-    assert!(events.iter().any(|e| e["type"] == "error" && e["message"].as_str().unwrap().contains("idle timeout")), "{events:?}");
+    assert!(
+        events.iter().any(
+            |e| e["type"] == "error" && e["message"].as_str().unwrap().contains("idle timeout")
+        ),
+        "{events:?}"
+    );
     assert_eq!(events.iter().rev().nth(1).unwrap()["item"]["text"], "fast");
 }
 
 #[test]
 fn unreachable_server_stops_after_retries() {
     // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let home = TestHome::new();
     home.write_config(&format!(
         "model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n[model_providers.mock]\nname = \"mock\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\nenv_key = \"OPENAI_API_KEY\"\nrequest_max_retries = 1\nstream_max_retries = 1\n"
@@ -164,5 +212,10 @@ fn unreachable_server_stops_after_retries() {
     let last = out.events().last().unwrap().clone();
     assert_eq!(last["type"], "turn.failed");
     let msg = last["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(&format!("could not reach http://127.0.0.1:{port}/v1/responses")), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "could not reach http://127.0.0.1:{port}/v1/responses"
+        )),
+        "{msg}"
+    );
 }

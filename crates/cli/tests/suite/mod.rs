@@ -1,6 +1,7 @@
 mod chat;
 mod config;
 mod exec_basic;
+mod sdk;
 mod faults;
 mod sessions;
 mod tools;

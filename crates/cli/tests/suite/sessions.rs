@@ -31,9 +31,19 @@ fn rollout_is_written_and_resume_sends_full_history() {
     let files = rollout_files(&home);
     assert_eq!(files.len(), 1);
     let name = files[0].file_name().unwrap().to_str().unwrap().to_string();
-    assert!(name.starts_with("rollout-") && name.ends_with(&format!("-{thread}.jsonl")), "{name}");
-    let rel = files[0].strip_prefix(home.codex_home()).unwrap().to_str().unwrap().to_string();
-    let today = jiff::Timestamp::now().strftime("sessions/%Y/%m/%d/").to_string();
+    assert!(
+        name.starts_with("rollout-") && name.ends_with(&format!("-{thread}.jsonl")),
+        "{name}"
+    );
+    let rel = files[0]
+        .strip_prefix(home.codex_home())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let today = jiff::Timestamp::now()
+        .strftime("sessions/%Y/%m/%d/")
+        .to_string();
     assert!(rel.starts_with(&today), "{rel}");
     let recorded = lines(&files[0]);
     assert_eq!(recorded[0]["type"], "session_meta");
@@ -44,23 +54,47 @@ fn rollout_is_written_and_resume_sends_full_history() {
         assert_eq!(l["ordinal"], i as u64);
         assert!(l["timestamp"].as_str().unwrap().ends_with('Z'));
     }
-    let types: Vec<&str> = recorded.iter().map(|l| l["type"].as_str().unwrap()).collect();
-    assert!(types.contains(&"turn_context") && types.contains(&"event_msg") && types.contains(&"response_item"));
+    let types: Vec<&str> = recorded
+        .iter()
+        .map(|l| l["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"turn_context")
+            && types.contains(&"event_msg")
+            && types.contains(&"response_item")
+    );
 
     // Resume by id, with the prompt on stdin the way the TypeScript SDK does it.
-    let second = run_with_stdin(&home, &["exec", "--json", "resume", &thread], Some("second question"));
+    let second = run_with_stdin(
+        &home,
+        &["exec", "--json", "resume", &thread],
+        Some("second question"),
+    );
     assert_eq!(second.code, 0, "stderr: {}", second.stderr);
     assert_eq!(second.thread_id(), thread);
     let last = second.events().last().unwrap().clone();
-    assert_eq!(last["usage"]["input_tokens"], 200, "usage is the thread's running total");
+    assert_eq!(
+        last["usage"]["input_tokens"], 200,
+        "usage is the thread's running total"
+    );
     // And --last.
-    let third = run(&home, &["exec", "--json", "resume", "--last", "third question"]);
+    let third = run(
+        &home,
+        &["exec", "--json", "resume", "--last", "third question"],
+    );
     assert_eq!(third.code, 0, "stderr: {}", third.stderr);
-    assert_eq!(rollout_files(&home).len(), 1, "resume appends to the same file");
+    assert_eq!(
+        rollout_files(&home).len(),
+        1,
+        "resume appends to the same file"
+    );
 
     let reqs = model_requests(&server);
     let users = message_texts(&reqs[2].body, "user");
-    assert_eq!(&users[users.len() - 3..], &["first question", "second question", "third question"]);
+    assert_eq!(
+        &users[users.len() - 3..],
+        &["first question", "second question", "third question"]
+    );
     assert_eq!(
         message_texts(&reqs[2].body, "assistant"),
         vec!["first answer".to_string(), "second answer".to_string()]
@@ -68,7 +102,12 @@ fn rollout_is_written_and_resume_sends_full_history() {
     assert_eq!(reqs[2].body["prompt_cache_key"], thread.as_str());
     // The base instructions are sent once, first.
     let dev = message_texts(&reqs[2].body, "developer");
-    assert_eq!(dev.iter().filter(|d| d.starts_with("You are Codex")).count(), 1);
+    assert_eq!(
+        dev.iter()
+            .filter(|d| d.starts_with("You are Codex"))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -94,30 +133,45 @@ fn replay_provider_reproduces_a_recorded_session_offline() {
     std::fs::remove_file(home.workdir().join("out.txt")).unwrap();
     drop(server);
 
-    let replay_cfg = format!("-c model_provider=replay -c replay_file={}", rollout.display());
+    let replay_cfg = format!(
+        "-c model_provider=replay -c replay_file={}",
+        rollout.display()
+    );
     let args: Vec<&str> = replay_cfg.split(' ').collect();
     let mut argv = vec!["exec", "--json", "--yolo", "--ephemeral"];
     argv.extend(args.iter());
     argv.push("write the file");
     let replayed = run(&home, &argv);
     assert_eq!(replayed.code, 0, "stderr: {}", replayed.stderr);
-    assert_eq!(std::fs::read_to_string(home.workdir().join("out.txt")).unwrap(), "replayed\n");
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("out.txt")).unwrap(),
+        "replayed\n"
+    );
     let strip = |events: Vec<Value>| -> Vec<Value> {
         events
             .into_iter()
             .filter(|e| e["type"] != "turn.completed")
             .collect()
     };
-    assert_eq!(strip(replayed.normalized_events()), strip(recorded.normalized_events()));
+    assert_eq!(
+        strip(replayed.normalized_events()),
+        strip(recorded.normalized_events())
+    );
 
     // A different prompt diverges from the recording at the first request.
     let last = argv.len() - 1;
     argv[last] = "something else";
     let diverged = run(&home, &argv);
     assert_eq!(diverged.code, 1);
-    let msg = diverged.events().last().unwrap()["error"]["message"].as_str().unwrap().to_string();
+    let msg = diverged.events().last().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(msg.starts_with("replay diverged: request 1 of "), "{msg}");
-    assert!(msg.contains("\"write the file\"") && msg.contains("\"something else\""), "{msg}");
+    assert!(
+        msg.contains("\"write the file\"") && msg.contains("\"something else\""),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -155,13 +209,20 @@ fn killed_mid_turn_keeps_rollout_and_resumes() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(model_requests(&server).len(), 2, "the resumed turn reached the server");
+    assert_eq!(
+        model_requests(&server).len(),
+        2,
+        "the resumed turn reached the server"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let file = rollout_files(&home).remove(0);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.ends_with('\n'), "every line is complete");
-    assert!(text.contains("\"two\""), "the user message was recorded before the request");
+    assert!(
+        text.contains("\"two\""),
+        "the user message was recorded before the request"
+    );
     let resumed = run(&home, &["exec", "--json", "resume", &thread, "three"]);
     assert_eq!(resumed.code, 0, "stderr: {}", resumed.stderr);
     let users = message_texts(&model_requests(&server)[2].body, "user");

@@ -23,11 +23,22 @@ fn output_for<'a>(body: &'a Value, call_id: &str) -> &'a Value {
 fn exec_command_runs_with_bypass_and_reports_output() {
     let args = json!({"cmd": "echo hi > made.txt; cat made.txt; exit 3"}).to_string();
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![function_call("call_1", "exec_command", args)]),
+        turn(
+            "resp_1",
+            vec![function_call("call_1", "exec_command", args)],
+        ),
         turn("resp_2", vec![message("done")]),
     ]);
     let home = home_for(&server, "");
-    let out = run(&home, &["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "run it"]);
+    let out = run(
+        &home,
+        &[
+            "exec",
+            "--json",
+            "--dangerously-bypass-approvals-and-sandbox",
+            "run it",
+        ],
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let events = out.normalized_events();
     let cmd = "/bin/bash -lc 'echo hi > made.txt; cat made.txt; exit 3'";
@@ -39,18 +50,41 @@ fn exec_command_runs_with_bypass_and_reports_output() {
         events[3],
         json!({"type": "item.completed", "item": {"id": "item_0", "type": "command_execution", "command": cmd, "aggregated_output": "hi\n", "exit_code": 3, "status": "failed"}})
     );
-    assert_eq!(std::fs::read_to_string(home.workdir().join("made.txt")).unwrap(), "hi\n");
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("made.txt")).unwrap(),
+        "hi\n"
+    );
     let reqs = model_requests(&server);
     assert_eq!(reqs.len(), 2);
-    let text = output_for(&reqs[1].body, "call_1")["output"].as_str().unwrap().to_string();
+    let text = output_for(&reqs[1].body, "call_1")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("Chunk ID: "), "{text}");
-    assert!(lines[1].starts_with("Wall time: ") && lines[1].ends_with(" seconds"), "{text}");
-    assert_eq!(&lines[2..], &["Process exited with code 3", "Original token count: 1", "Output:", "hi"]);
+    assert!(
+        lines[1].starts_with("Wall time: ") && lines[1].ends_with(" seconds"),
+        "{text}"
+    );
+    assert_eq!(
+        &lines[2..],
+        &[
+            "Process exited with code 3",
+            "Original token count: 1",
+            "Output:",
+            "hi"
+        ]
+    );
     // The call is echoed back before its output.
     let input = reqs[1].body["input"].as_array().unwrap();
-    let call_pos = input.iter().position(|i| i["type"] == "function_call").unwrap();
-    let out_pos = input.iter().position(|i| i["type"] == "function_call_output").unwrap();
+    let call_pos = input
+        .iter()
+        .position(|i| i["type"] == "function_call")
+        .unwrap();
+    let out_pos = input
+        .iter()
+        .position(|i| i["type"] == "function_call_output")
+        .unwrap();
     assert!(call_pos < out_pos);
     assert_eq!(input[call_pos]["call_id"], "call_1");
 }
@@ -59,7 +93,10 @@ fn exec_command_runs_with_bypass_and_reports_output() {
 fn read_only_refuses_commands_with_a_failed_item() {
     let args = json!({"cmd": "touch should_not_exist"}).to_string();
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![function_call("call_1", "exec_command", args)]),
+        turn(
+            "resp_1",
+            vec![function_call("call_1", "exec_command", args)],
+        ),
         turn("resp_2", vec![message("understood")]),
     ]);
     let home = home_for(&server, "");
@@ -75,7 +112,10 @@ fn read_only_refuses_commands_with_a_failed_item() {
     assert_eq!(completed["item"]["exit_code"], Value::Null);
     let reason = completed["item"]["aggregated_output"].as_str().unwrap();
     assert!(reason.contains("sandbox_mode is `read-only`"), "{reason}");
-    let output = output_for(&model_requests(&server)[1].body, "call_1")["output"].as_str().unwrap().to_string();
+    let output = output_for(&model_requests(&server)[1].body, "call_1")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(output, reason);
 }
 
@@ -84,15 +124,24 @@ const PATCH: &str = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** Updat
 #[test]
 fn apply_patch_freeform_edits_workspace() {
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![custom_tool_call("call_p", "apply_patch", PATCH)]),
+        turn(
+            "resp_1",
+            vec![custom_tool_call("call_p", "apply_patch", PATCH)],
+        ),
         turn("resp_2", vec![message("patched")]),
     ]);
     let home = home_for(&server, "");
     std::fs::write(home.workdir().join("README.md"), "# test repo\n").unwrap();
     let out = run(&home, &["exec", "--json", "-s", "workspace-write", "patch"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert_eq!(std::fs::read_to_string(home.workdir().join("hello.txt")).unwrap(), "hello\n");
-    assert_eq!(std::fs::read_to_string(home.workdir().join("README.md")).unwrap(), "# patched repo\n");
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("hello.txt")).unwrap(),
+        "hello\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("README.md")).unwrap(),
+        "# patched repo\n"
+    );
     let wd = home.workdir().display().to_string();
     let changes = json!([{"path": format!("{wd}/hello.txt"), "kind": "add"}, {"path": format!("{wd}/README.md"), "kind": "update"}]);
     let events = out.normalized_events();
@@ -104,16 +153,27 @@ fn apply_patch_freeform_edits_workspace() {
         events[3],
         json!({"type": "item.completed", "item": {"id": "item_0", "type": "file_change", "changes": changes, "status": "completed"}})
     );
-    let output = output_for(&model_requests(&server)[1].body, "call_p")["output"].as_str().unwrap().to_string();
+    let output = output_for(&model_requests(&server)[1].body, "call_p")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(output.starts_with("Exit code: 0\nWall time: "), "{output}");
-    assert!(output.ends_with("Output:\nSuccess. Updated the following files:\nA hello.txt\nM README.md\n"), "{output}");
+    assert!(
+        output.ends_with(
+            "Output:\nSuccess. Updated the following files:\nA hello.txt\nM README.md\n"
+        ),
+        "{output}"
+    );
 }
 
 #[test]
 fn failing_patch_leaves_files_untouched_and_reports_failed_item() {
     let bad = "*** Begin Patch\n*** Add File: new.txt\n+new\n*** Update File: README.md\n@@\n-this line is not there\n+x\n*** End Patch";
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![custom_tool_call("call_p", "apply_patch", bad)]),
+        turn(
+            "resp_1",
+            vec![custom_tool_call("call_p", "apply_patch", bad)],
+        ),
         turn("resp_2", vec![message("oops")]),
     ]);
     let home = home_for(&server, "");
@@ -121,12 +181,24 @@ fn failing_patch_leaves_files_untouched_and_reports_failed_item() {
     let out = run(&home, &["exec", "--json", "-s", "workspace-write", "patch"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(!home.workdir().join("new.txt").exists());
-    assert_eq!(std::fs::read_to_string(home.workdir().join("README.md")).unwrap(), "# test repo\n");
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("README.md")).unwrap(),
+        "# test repo\n"
+    );
     let events = out.events();
-    let done = events.iter().find(|e| e["type"] == "item.completed" && e["item"]["type"] == "file_change").unwrap();
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "item.completed" && e["item"]["type"] == "file_change")
+        .unwrap();
     assert_eq!(done["item"]["status"], "failed");
-    let output = output_for(&model_requests(&server)[1].body, "call_p")["output"].as_str().unwrap().to_string();
-    assert!(output.starts_with("apply_patch verification failed: "), "{output}");
+    let output = output_for(&model_requests(&server)[1].body, "call_p")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        output.starts_with("apply_patch verification failed: "),
+        "{output}"
+    );
     assert!(output.contains("README.md"), "{output}");
 }
 
@@ -136,7 +208,10 @@ fn read_only_rejects_patches_and_workspace_write_protects_git() {
     let server = FakeServer::start_blocking(vec![
         turn("resp_1", vec![custom_tool_call("c1", "apply_patch", PATCH)]),
         turn("resp_2", vec![message("no")]),
-        turn("resp_3", vec![custom_tool_call("c2", "apply_patch", outside)]),
+        turn(
+            "resp_3",
+            vec![custom_tool_call("c2", "apply_patch", outside)],
+        ),
         turn("resp_4", vec![message("no")]),
     ]);
     let home = home_for(&server, "");
@@ -147,9 +222,15 @@ fn read_only_rejects_patches_and_workspace_write_protects_git() {
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(!home.workdir().join(".git/hooks/pre-commit").exists());
     let reqs = model_requests(&server);
-    let o1 = output_for(&reqs[1].body, "c1")["output"].as_str().unwrap().to_string();
+    let o1 = output_for(&reqs[1].body, "c1")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(o1.contains("read-only"), "{o1}");
-    let o2 = output_for(&reqs[3].body, "c2")["output"].as_str().unwrap().to_string();
+    let o2 = output_for(&reqs[3].body, "c2")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(o2.contains("protected directory (.git)"), "{o2}");
 }
 
@@ -157,15 +238,27 @@ fn read_only_rejects_patches_and_workspace_write_protects_git() {
 fn apply_patch_through_exec_command_heredoc() {
     let cmd = format!("apply_patch <<'EOF'\n{PATCH}\nEOF\n");
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![function_call("call_1", "exec_command", json!({"cmd": cmd}).to_string())]),
+        turn(
+            "resp_1",
+            vec![function_call(
+                "call_1",
+                "exec_command",
+                json!({"cmd": cmd}).to_string(),
+            )],
+        ),
         turn("resp_2", vec![message("ok")]),
     ]);
     let home = home_for(&server, "");
     std::fs::write(home.workdir().join("README.md"), "# test repo\n").unwrap();
     let out = run(&home, &["exec", "--json", "-s", "workspace-write", "patch"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert_eq!(std::fs::read_to_string(home.workdir().join("hello.txt")).unwrap(), "hello\n");
-    assert!(out.events().iter().any(|e| e["type"] == "item.completed" && e["item"]["type"] == "file_change" && e["item"]["status"] == "completed"));
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("hello.txt")).unwrap(),
+        "hello\n"
+    );
+    assert!(out.events().iter().any(|e| e["type"] == "item.completed"
+        && e["item"]["type"] == "file_change"
+        && e["item"]["status"] == "completed"));
 }
 
 #[test]
@@ -182,25 +275,46 @@ fn update_plan_becomes_todo_list() {
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let events = out.normalized_events();
     let todo = |done: bool| json!([{"text": "Inspect", "completed": done}, {"text": "Report", "completed": done}]);
-    assert_eq!(events[2], json!({"type": "item.started", "item": {"id": "item_0", "type": "todo_list", "items": todo(false)}}));
-    assert_eq!(events[3], json!({"type": "item.updated", "item": {"id": "item_0", "type": "todo_list", "items": todo(true)}}));
+    assert_eq!(
+        events[2],
+        json!({"type": "item.started", "item": {"id": "item_0", "type": "todo_list", "items": todo(false)}})
+    );
+    assert_eq!(
+        events[3],
+        json!({"type": "item.updated", "item": {"id": "item_0", "type": "todo_list", "items": todo(true)}})
+    );
     assert_eq!(events[4]["item"]["type"], "agent_message");
-    assert_eq!(events[5], json!({"type": "item.completed", "item": {"id": "item_0", "type": "todo_list", "items": todo(true)}}));
+    assert_eq!(
+        events[5],
+        json!({"type": "item.completed", "item": {"id": "item_0", "type": "todo_list", "items": todo(true)}})
+    );
     assert_eq!(events[6]["type"], "turn.completed");
-    assert_eq!(output_for(&model_requests(&server)[1].body, "p1")["output"], "Plan updated");
+    assert_eq!(
+        output_for(&model_requests(&server)[1].body, "p1")["output"],
+        "Plan updated"
+    );
 }
 
 #[test]
 fn bad_tool_arguments_go_back_to_the_model() {
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![function_call("c1", "exec_command", "{not json")]),
+        turn(
+            "resp_1",
+            vec![function_call("c1", "exec_command", "{not json")],
+        ),
         turn("resp_2", vec![message("sorry")]),
     ]);
     let home = home_for(&server, "");
     let out = run(&home, &["exec", "--json", "--yolo", "x"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    let o = output_for(&model_requests(&server)[1].body, "c1")["output"].as_str().unwrap().to_string();
-    assert!(o.starts_with("failed to parse exec_command arguments"), "{o}");
+    let o = output_for(&model_requests(&server)[1].body, "c1")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        o.starts_with("failed to parse exec_command arguments"),
+        "{o}"
+    );
 }
 
 #[test]
@@ -209,16 +323,32 @@ fn long_running_command_is_polled_with_write_stdin() {
     let server = FakeServer::start_blocking(vec![
         turn("resp_1", vec![function_call("c1", "exec_command", start)]),
         // The session id is the first one the manager hands out.
-        turn("resp_2", vec![function_call("c2", "write_stdin", json!({"session_id": 1000, "chars": "abc\n", "yield_time_ms": 2000}).to_string())]),
+        turn(
+            "resp_2",
+            vec![function_call(
+                "c2",
+                "write_stdin",
+                json!({"session_id": 1000, "chars": "abc\n", "yield_time_ms": 2000}).to_string(),
+            )],
+        ),
         turn("resp_3", vec![message("ok")]),
     ]);
     let home = home_for(&server, "");
     let out = run(&home, &["exec", "--json", "--yolo", "interactive"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let reqs = model_requests(&server);
-    let first = output_for(&reqs[1].body, "c1")["output"].as_str().unwrap().to_string();
-    assert!(first.contains("Process running with session ID 1000"), "{first}");
-    let second = output_for(&reqs[2].body, "c2")["output"].as_str().unwrap().to_string();
+    let first = output_for(&reqs[1].body, "c1")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        first.contains("Process running with session ID 1000"),
+        "{first}"
+    );
+    let second = output_for(&reqs[2].body, "c2")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(second.contains("got:abc"), "{second}");
     assert!(second.contains("Process exited with code 0"), "{second}");
 }
