@@ -228,3 +228,24 @@ fn killed_mid_turn_keeps_rollout_and_resumes() {
     let users = message_texts(&model_requests(&server)[2].body, "user");
     assert_eq!(&users[users.len() - 3..], &["one", "two", "three"]);
 }
+
+/// The README's offline quick start: the shipped example repository and its recorded session,
+/// replayed with real tools.
+#[test]
+fn shipped_example_replays_offline() {
+    let home = codex_test_support::TestHome::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for f in ["greet.sh", "test.sh"] {
+        std::fs::copy(example.join("hello-repo").join(f), home.workdir().join(f)).unwrap();
+    }
+    let rollout = example.join("hello-repo.rollout.jsonl");
+    let replay_file = format!("replay_file={}", rollout.display());
+    let out = run(
+        &home,
+        &["exec", "--yolo", "--ephemeral", "-c", "model_provider=replay", "-c", &replay_file, "Make the failing test in test.sh pass"],
+    );
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(out.stdout, "Fixed: `greet.sh` now ends the greeting with `!`, and `sh test.sh` prints PASS.\n");
+    let test = std::process::Command::new("sh").arg("test.sh").current_dir(home.workdir()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&test.stdout), "PASS\n");
+}
