@@ -40,7 +40,14 @@ pub struct ExecArgs {
     command: Option<ExecCommand>,
 
     /// Images to attach to the prompt.
-    #[arg(long = "image", short = 'i', value_name = "FILE", value_delimiter = ',', num_args = 1.., global = true)]
+    #[arg(
+        long = "image",
+        short = 'i',
+        value_name = "FILE",
+        value_delimiter = ',',
+        num_args = 1,
+        global = true
+    )]
     images: Vec<PathBuf>,
 
     /// Model the agent should use.

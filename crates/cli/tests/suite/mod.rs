@@ -1,7 +1,8 @@
 mod chat;
 mod config;
 mod exec_basic;
-mod sdk;
 mod faults;
+mod more_tools;
+mod sdk;
 mod sessions;
 mod tools;

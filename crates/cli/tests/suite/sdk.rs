@@ -57,5 +57,8 @@ fn typescript_sdk_runs_and_resumes_a_thread() {
         assert_eq!(r.body["prompt_cache_key"], result["threadId"]);
     }
     let users = crate::common::message_texts(&reqs[2].body, "user");
-    assert_eq!(&users[users.len() - 3..], &["first question", "second question", "third question"]);
+    assert_eq!(
+        &users[users.len() - 3..],
+        &["first question", "second question", "third question"]
+    );
 }

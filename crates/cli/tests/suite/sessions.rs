@@ -242,10 +242,26 @@ fn shipped_example_replays_offline() {
     let replay_file = format!("replay_file={}", rollout.display());
     let out = run(
         &home,
-        &["exec", "--yolo", "--ephemeral", "-c", "model_provider=replay", "-c", &replay_file, "Make the failing test in test.sh pass"],
+        &[
+            "exec",
+            "--yolo",
+            "--ephemeral",
+            "-c",
+            "model_provider=replay",
+            "-c",
+            &replay_file,
+            "Make the failing test in test.sh pass",
+        ],
     );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert_eq!(out.stdout, "Fixed: `greet.sh` now ends the greeting with `!`, and `sh test.sh` prints PASS.\n");
-    let test = std::process::Command::new("sh").arg("test.sh").current_dir(home.workdir()).output().unwrap();
+    assert_eq!(
+        out.stdout,
+        "Fixed: `greet.sh` now ends the greeting with `!`, and `sh test.sh` prints PASS.\n"
+    );
+    let test = std::process::Command::new("sh")
+        .arg("test.sh")
+        .current_dir(home.workdir())
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&test.stdout), "PASS\n");
 }
