@@ -10,7 +10,7 @@ tmp="$(mktemp -d)"
 trap 'kill "${server_pid:-0}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 echo "building (release)..." >&2
-cargo build --release -q -p codex-cli -p codex-test-support --example bench_server --manifest-path "$root/Cargo.toml"
+cargo build --release -q -p codex-cli -p codex-test-support --bin codex --example bench_server --manifest-path "$root/Cargo.toml"
 ours="$root/target/release/codex"
 
 echo "installing @openai/codex@0.169.0 into $tmp/upstream..." >&2

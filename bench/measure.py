@@ -22,8 +22,8 @@ wire_api = "responses"
 """
 
 
-def one_run(binary, url, tmp, i):
-    home = os.path.join(tmp, f"run-{os.path.basename(binary)}-{i}")
+def one_run(name, binary, url, tmp, i):
+    home = os.path.join(tmp, f"run-{name}-{i}")
     codex_home = os.path.join(home, "codex_home")
     work = os.path.join(home, "work")
     os.makedirs(codex_home)
@@ -63,7 +63,7 @@ def main():
         server = subprocess.Popen([args.server, str(args.runs)], stdout=subprocess.PIPE, text=True)
         url = server.stdout.readline().strip()
         try:
-            samples = [one_run(path, url, args.tmp, i) for i in range(args.runs)]
+            samples = [one_run(name, path, url, args.tmp, i) for i in range(args.runs)]
         finally:
             server.kill()
             server.wait()

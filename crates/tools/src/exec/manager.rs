@@ -59,7 +59,7 @@ impl ExecSessionManager {
 
     /// Starts `[shell, -lc|-c, cmd]` (shell default `/bin/bash`, login default true ⇒ `-lc`)
     /// in `workdir` (relative paths resolve against `env.cwd`; default `env.cwd`) as the
-    /// leader of a new process group, attached to a PTY unless `tty` is false (then stdin is a
+    /// leader of a new process group, attached to a PTY when `tty` is true (default false: stdin is a
     /// pipe and stdout + stderr share one pipe). The environment is exactly `env.env`.
     ///
     /// Collects output until the process exits or `yield_time_ms` (default 10000, clamped to
@@ -88,7 +88,9 @@ impl ExecSessionManager {
             "-c"
         };
         let argv = [shell, flag.to_string(), params.cmd];
-        let tty = params.tty.unwrap_or(true);
+        // Pipes unless the model asks for a terminal, as upstream 0.169 does (measured: `ls`
+        // prints one name per line there).
+        let tty = params.tty.unwrap_or(false);
         tracing::debug!(?argv, workdir = %workdir.display(), tty, "exec_command");
 
         let session = Arc::new(Session::spawn(&argv, &workdir, &env.env, tty)?);

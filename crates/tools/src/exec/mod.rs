@@ -1,8 +1,8 @@
 //! Running commands for the model: `exec_command` / `write_stdin` sessions and the argv
 //! `shell` tool.
 //!
-//! - [`ExecSessionManager`] runs `exec_command` ("unified exec"): `[shell, -lc, cmd]` in a PTY
-//!   (or pipes with `tty: false`), returning after the command exits or after `yield_time_ms`;
+//! - [`ExecSessionManager`] runs `exec_command` ("unified exec"): `[shell, -lc, cmd]` on pipes
+//!   (or in a PTY with `tty: true`), returning after the command exits or after `yield_time_ms`;
 //!   a command still running stays in the manager under a session id that `write_stdin` polls
 //!   and types into. Tool facts: upstream inventory AGT-03/AGT-04, peer-wire §1.4–1.5.
 //! - [`run_shell`] runs the argv `shell` tool (AGT-05): no PTY, stdin null, with a timeout.
@@ -125,7 +125,7 @@ pub struct ExecCommandParams {
     /// Run a login shell (`-lc`, the default) or not (`-c`).
     #[serde(default)]
     pub login: Option<bool>,
-    /// Attach a PTY (default) or use pipes with stdout and stderr merged.
+    /// Attach a PTY (`true`) or use pipes with stdout and stderr merged (default).
     #[serde(default)]
     pub tty: Option<bool>,
     /// Milliseconds to wait for output before returning; default [`DEFAULT_EXEC_YIELD_MS`],

@@ -24,12 +24,29 @@ fn ignore_output(_: &[u8]) {}
 
 /// Params for `cmd` in a non-login shell: login shells read the machine's profile files, whose
 /// output would make the transcripts below machine-dependent.
+/// A PTY command (most tests here exercise the terminal path; pipe tests set `tty: false`).
 fn exec(cmd: &str) -> ExecCommandParams {
     ExecCommandParams {
         cmd: cmd.to_string(),
         login: Some(false),
+        tty: Some(true),
         ..ExecCommandParams::default()
     }
+}
+
+#[tokio::test]
+async fn default_is_pipes_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = ExecCommandParams {
+        cmd: "test -t 1 && echo terminal || echo pipe".to_string(),
+        login: Some(false),
+        ..ExecCommandParams::default()
+    };
+    let out = ExecSessionManager::new()
+        .exec_command(params, &test_env(dir.path()), CancellationToken::new(), &ignore_output)
+        .await
+        .unwrap();
+    assert_eq!(out.output, "pipe\n");
 }
 
 fn poll(session_id: i32, chars: &str, yield_time_ms: u64) -> WriteStdinParams {
