@@ -27,6 +27,7 @@
 
 pub mod chat;
 mod home;
+pub mod oauth;
 pub mod responses;
 mod server;
 

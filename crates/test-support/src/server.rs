@@ -265,6 +265,11 @@ fn bind(script: Vec<Scripted>) -> (StdTcpListener, SocketAddr, Arc<Shared>) {
 async fn serve(listener: StdTcpListener, shared: Arc<Shared>, stopped: oneshot::Receiver<()>) {
     let listener =
         tokio::net::TcpListener::from_std(listener).expect("fake server: register listener");
+    // Without TCP_NODELAY each small SSE write after the first waits for the client's delayed
+    // ACK (about 40 ms per request on Linux), which real model servers do not do.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let app = Router::new().fallback(handle).with_state(shared);
     tokio::select! {
         result = axum::serve(listener, app).into_future() => result.expect("fake server: serve"),
