@@ -4,6 +4,7 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod exec;
+mod login;
 mod output;
 
 use std::process::ExitCode;
@@ -35,17 +36,27 @@ struct Cli {
     prompt: Option<String>,
 }
 
+// Parsed once per process: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run Codex non-interactively.
     #[command(visible_alias = "e")]
     Exec(exec::ExecArgs),
+
+    /// Sign in: ChatGPT in the browser (default), a device code, an API key or an access token.
+    Login(login::LoginArgs),
+
+    /// Remove stored credentials.
+    Logout(login::LogoutArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Exec(args)) => exec::run(args),
+        Some(Command::Login(args)) => login::run_login(args),
+        Some(Command::Logout(args)) => login::run_logout(args),
         None => {
             eprintln!(
                 "The interactive TUI is not available in this build yet. Run `codex exec \"<prompt>\"` instead."

@@ -2,6 +2,7 @@ mod chat;
 mod config;
 mod exec_basic;
 mod faults;
+mod login;
 mod more_tools;
 mod sdk;
 mod sessions;

@@ -1,0 +1,5 @@
+mod common;
+mod device;
+mod login_server;
+mod manager;
+mod tls;
