@@ -10,6 +10,7 @@ use std::time::Duration;
 use codex_config::ModelProviderInfo;
 use codex_protocol::{ResponseEvent, ResponseItem, WireApi};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -45,6 +46,33 @@ pub struct ClientIdentity {
     pub user_agent: String,
 }
 
+/// A credential that can change while the client runs (ChatGPT tokens that refresh). The agent
+/// implements it over its auth manager; the client only asks for the current bearer and reports
+/// a 401. Errors are user-facing messages (e.g. "sign in again with `codex login`").
+pub trait AuthProvider: Send + Sync {
+    /// The `Authorization: Bearer` value, refreshed if about to expire; `None` when signed out.
+    fn bearer(&self) -> BoxFuture<'_, Result<Option<String>, String>>;
+    /// The server rejected `rejected` with 401: `Ok(true)` when a new token is available and
+    /// the request should be sent once more.
+    fn refresh_after_unauthorized<'a>(
+        &'a self,
+        rejected: &'a str,
+    ) -> BoxFuture<'a, Result<bool, String>>;
+    /// The ChatGPT account id, sent as `chatgpt-account-id`.
+    fn account_id(&self) -> BoxFuture<'_, Option<String>>;
+}
+
+/// How requests are authenticated.
+#[derive(Clone)]
+pub enum ClientAuth {
+    /// No `Authorization` header (local servers, replay).
+    None,
+    /// A fixed bearer (API key from the environment or `env_key`).
+    Static(String),
+    /// A credential that may refresh.
+    Dynamic(Arc<dyn AuthProvider>),
+}
+
 /// A stream of parsed events; ends after [`ResponseEvent::Completed`] or an error.
 pub type ResponseStream = mpsc::Receiver<Result<ResponseEvent, ClientError>>;
 
@@ -57,38 +85,45 @@ pub struct ModelClient {
 struct Inner {
     http: reqwest::Client,
     provider: ModelProviderInfo,
-    api_key: Option<String>,
+    auth: ClientAuth,
     headers: BTreeMap<String, String>,
     identity: ClientIdentity,
     replay: Option<Replay>,
 }
 
 impl ModelClient {
-    /// `headers` are the provider's resolved extra headers; `api_key` the bearer token, if any.
+    /// `http` carries the TLS and proxy setup; `headers` are the provider's resolved extra
+    /// headers.
     pub fn new(
+        http: reqwest::Client,
         provider: ModelProviderInfo,
-        api_key: Option<String>,
+        auth: ClientAuth,
         headers: BTreeMap<String, String>,
         identity: ClientIdentity,
         replay: Option<Replay>,
-    ) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| ClientError::Connection {
-                url: provider.base_url.clone(),
-                message: format!("{e:#}"),
-            })?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 http,
                 provider,
-                api_key,
+                auth,
                 headers,
                 identity,
                 replay,
             }),
-        })
+        }
+    }
+
+    /// The bearer and ChatGPT account id to send now.
+    async fn credentials(&self) -> Result<(Option<String>, Option<String>), ClientError> {
+        match &self.inner.auth {
+            ClientAuth::None => Ok((None, None)),
+            ClientAuth::Static(key) => Ok((Some(key.clone()), None)),
+            ClientAuth::Dynamic(p) => {
+                let bearer = p.bearer().await.map_err(ClientError::Fatal)?;
+                Ok((bearer, p.account_id().await))
+            }
+        }
     }
 
     pub fn provider(&self) -> &ModelProviderInfo {
@@ -108,14 +143,32 @@ impl ModelClient {
         let url = endpoint_url(&p.base_url, path, &p.query_params);
         let max_retries = p.request_max_retries;
         let mut attempt = 0u64;
+        let mut refreshed = false;
+        let mut creds = self.credentials().await?;
         let response = loop {
             attempt += 1;
-            let result = self.send(&url, &body, prompt).await;
+            let result = self.send(&url, &body, prompt, &creds).await;
             let retry = match result {
                 Ok(resp) if resp.status().is_success() => break resp,
                 Ok(resp) if resp.status().is_server_error() => {
                     let status = resp.status().as_u16();
                     ClientError::ServerOverloaded { status }
+                }
+                Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && !refreshed => {
+                    // A refreshable credential gets one more try with a new token.
+                    if let (ClientAuth::Dynamic(provider), Some(sent)) =
+                        (&self.inner.auth, &creds.0)
+                        && provider
+                            .refresh_after_unauthorized(sent)
+                            .await
+                            .map_err(ClientError::Fatal)?
+                    {
+                        refreshed = true;
+                        attempt -= 1;
+                        creds = self.credentials().await?;
+                        continue;
+                    }
+                    return Err(classify_status(resp, &url, p).await);
                 }
                 Ok(resp) => return Err(classify_status(resp, &url, p).await),
                 Err(e) => ClientError::Connection {
@@ -149,6 +202,7 @@ impl ModelClient {
         url: &str,
         body: &Value,
         prompt: &Prompt,
+        (bearer, account_id): &(Option<String>, Option<String>),
     ) -> Result<reqwest::Response, reqwest::Error> {
         let inner = &self.inner;
         let mut req = inner
@@ -161,8 +215,11 @@ impl ModelClient {
             .header("thread-id", &prompt.thread_id)
             .header("x-client-request-id", &prompt.thread_id)
             .json(body);
-        if let Some(key) = &inner.api_key {
+        if let Some(key) = bearer {
             req = req.bearer_auth(key);
+        }
+        if let Some(account) = account_id {
+            req = req.header("chatgpt-account-id", account);
         }
         for (k, v) in &inner.headers {
             req = req.header(k, v);

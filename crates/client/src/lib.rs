@@ -9,7 +9,9 @@ mod replay;
 mod responses;
 mod sse;
 
-pub use client::{ClientIdentity, ModelClient, Prompt, ResponseStream, text_param};
+pub use client::{
+    AuthProvider, ClientAuth, ClientIdentity, ModelClient, Prompt, ResponseStream, text_param,
+};
 pub use error::{ClientError, backoff};
 pub use replay::{Replay, ReplayError};
 pub use sse::{SseFrame, SseParser};

@@ -20,4 +20,8 @@ pub enum CodexError {
     Replay(#[from] codex_client::ReplayError),
     #[error(transparent)]
     Client(#[from] codex_client::ClientError),
+    #[error(transparent)]
+    Auth(#[from] codex_auth::AuthError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Http(String),
 }

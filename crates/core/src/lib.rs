@@ -2,6 +2,7 @@
 //! stream-layer retries, context assembly (instructions, AGENTS.md, environment), the tool router
 //! and the rollout recorder/reader.
 
+mod auth;
 mod context;
 mod error;
 mod events;

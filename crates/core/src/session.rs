@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use codex_client::{ClientError, ClientIdentity, ModelClient, Prompt, Replay, backoff, text_param};
+use codex_client::{
+    ClientAuth, ClientError, ClientIdentity, ModelClient, Prompt, Replay, backoff, text_param,
+};
 use codex_config::models::{ModelInfo, model_info};
 use codex_config::{Config, Env};
 use codex_protocol::{
@@ -203,21 +205,24 @@ impl Session {
             }
             _ => None,
         };
-        let api_key = if replay.is_some() {
-            None
+        let http = codex_auth::http_client_builder(&env)?
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| CodexError::Http(format!("{e:#}")))?;
+        let auth = if replay.is_some() {
+            ClientAuth::None
         } else {
-            config
-                .model_provider
-                .api_key(&config.model_provider_id, &env, &config.codex_home)?
+            crate::auth::client_auth(&config, &env, &http)?
         };
         let headers = config.model_provider.resolved_headers(&env);
         let client = ModelClient::new(
+            http,
             config.model_provider.clone(),
-            api_key,
+            auth,
             headers,
             identity.clone(),
             replay,
-        )?;
+        );
 
         let roots = writable_roots(&config, &env);
         let permissions = PermissionsInfo {

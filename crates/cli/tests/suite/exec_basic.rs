@@ -253,15 +253,34 @@ fn dash_prompt_alias_full_auto_and_profile_file() {
         turn("resp_2", vec![message("two")]),
     ]);
     let home = home_for(&server, "");
-    std::fs::write(home.codex_home().join("fast.config.toml"), "model_reasoning_effort = \"low\"\n").unwrap();
-    let out = run_with_stdin(&home, &["e", "--json", "-p", "fast", "-"], Some("from dash\n"));
+    std::fs::write(
+        home.codex_home().join("fast.config.toml"),
+        "model_reasoning_effort = \"low\"\n",
+    )
+    .unwrap();
+    let out = run_with_stdin(
+        &home,
+        &["e", "--json", "-p", "fast", "-"],
+        Some("from dash\n"),
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let out = run(&home, &["exec", "--full-auto", "x"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert!(out.stderr.contains("--full-auto is deprecated"), "{}", out.stderr);
-    assert!(out.stderr.contains("sandbox: workspace-write ["), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--full-auto is deprecated"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("sandbox: workspace-write ["),
+        "{}",
+        out.stderr
+    );
     let reqs = model_requests(&server);
-    assert_eq!(message_texts(&reqs[0].body, "user").last().unwrap(), "from dash");
+    assert_eq!(
+        message_texts(&reqs[0].body, "user").last().unwrap(),
+        "from dash"
+    );
     assert_eq!(reqs[0].body["reasoning"]["effort"], "low");
     assert!(message_texts(&reqs[1].body, "developer")[1].contains("`workspace-write`"));
 }
@@ -284,7 +303,10 @@ fn color_always_paints_and_never_does_not() {
 fn web_search_call_becomes_web_search_item() {
     let server = FakeServer::start_blocking(vec![turn(
         "resp_1",
-        vec![codex_test_support::responses::web_search_call("rust sse parser"), message("found it")],
+        vec![
+            codex_test_support::responses::web_search_call("rust sse parser"),
+            message("found it"),
+        ],
     )]);
     let home = home_for(&server, "");
     let out = run(&home, &["exec", "--json", "search"]);
@@ -299,15 +321,33 @@ fn web_search_call_becomes_web_search_item() {
 fn tool_output_is_truncated_to_the_configured_limit() {
     let cmd = json!({"cmd": "seq 1 5000", "login": false}).to_string();
     let server = FakeServer::start_blocking(vec![
-        turn("resp_1", vec![codex_test_support::responses::function_call("c1", "exec_command", cmd)]),
+        turn(
+            "resp_1",
+            vec![codex_test_support::responses::function_call(
+                "c1",
+                "exec_command",
+                cmd,
+            )],
+        ),
         turn("resp_2", vec![message("ok")]),
     ]);
     let home = TestHome::new();
-    home.write_config(&format!("tool_output_token_limit = 200\n{}", home.config_for(&server)));
+    home.write_config(&format!(
+        "tool_output_token_limit = 200\n{}",
+        home.config_for(&server)
+    ));
     let out = run(&home, &["exec", "--json", "--yolo", "count"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let body = &model_requests(&server)[1].body;
-    let output = body["input"].as_array().unwrap().iter().find(|i| i["call_id"] == "c1" && i["type"] == "function_call_output").unwrap()["output"].as_str().unwrap().to_string();
+    let output = body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["call_id"] == "c1" && i["type"] == "function_call_output")
+        .unwrap()["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(output.len() < 1200, "{} bytes", output.len());
     assert!(output.contains("tokens truncated"), "{output}");
     assert!(output.contains("Output:\n1\n2\n"), "head kept: {output}");

@@ -1,5 +1,6 @@
 mod chat;
 mod config;
+mod exec_auth;
 mod exec_basic;
 mod faults;
 mod login;

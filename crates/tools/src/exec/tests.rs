@@ -43,7 +43,12 @@ async fn default_is_pipes_not_a_terminal() {
         ..ExecCommandParams::default()
     };
     let out = ExecSessionManager::new()
-        .exec_command(params, &test_env(dir.path()), CancellationToken::new(), &ignore_output)
+        .exec_command(
+            params,
+            &test_env(dir.path()),
+            CancellationToken::new(),
+            &ignore_output,
+        )
         .await
         .unwrap();
     assert_eq!(out.output, "pipe\n");
