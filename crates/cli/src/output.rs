@@ -243,9 +243,11 @@ impl EventOutput for JsonOutput {
                     action: serde_json::json!({"type": "search", "query": query}),
                 });
             }
-            EventMsg::TokenCount {
-                total_token_usage, ..
-            } => self.total = *total_token_usage,
+            EventMsg::TokenCount { info, .. } => {
+                if let Some(info) = info {
+                    self.total = info.total_token_usage;
+                }
+            }
             EventMsg::StreamError { message } => self.emit(&ThreadEvent::Error {
                 message: message.clone(),
             }),
@@ -531,9 +533,11 @@ impl EventOutput for HumanOutput {
             EventMsg::WebSearchEnd { query, .. } => {
                 self.line(&format!("web search: {query}"));
             }
-            EventMsg::TokenCount {
-                total_token_usage, ..
-            } => self.total = *total_token_usage,
+            EventMsg::TokenCount { info, .. } => {
+                if let Some(info) = info {
+                    self.total = info.total_token_usage;
+                }
+            }
             EventMsg::StreamError { message } => {
                 self.line(&self.paint("33", message));
             }

@@ -136,9 +136,9 @@ pub fn load_rollout(path: &Path) -> Result<LoadedRollout, CodexError> {
                 }
             }
             RolloutItem::EventMsg(codex_protocol::EventMsg::TokenCount {
-                total_token_usage,
+                info: Some(info),
                 ..
-            }) => total_usage = total_token_usage,
+            }) => total_usage = info.total_token_usage,
             RolloutItem::EventMsg(_) | RolloutItem::TurnContext(_) | RolloutItem::Other => {}
         }
     }

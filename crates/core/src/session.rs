@@ -12,7 +12,7 @@ use codex_config::{Config, Env};
 use codex_protocol::{
     BaseInstructions, ContentItem, Event, EventMsg, GitInfo, Op, ReasoningSummary,
     ReasoningSummaryPart, ResponseEvent, ResponseItem, RolloutItem, SandboxMode, SandboxPolicyItem,
-    SessionMeta, TokenUsage, TurnContextItem, UserInput,
+    SessionMeta, TokenUsage, TokenUsageInfo, TurnContextItem, UserInput,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
@@ -720,12 +720,15 @@ impl Session {
                         outputs.push(call);
                     }
                     sink.send(EventMsg::TokenCount {
-                        total_token_usage: self.total_usage,
-                        last_token_usage: last,
-                        model_context_window: self
-                            .config
-                            .model_context_window
-                            .or(self.model_info.context_window),
+                        info: Some(TokenUsageInfo {
+                            total_token_usage: self.total_usage,
+                            last_token_usage: last,
+                            model_context_window: self
+                                .config
+                                .model_context_window
+                                .or(self.model_info.context_window),
+                        }),
+                        rate_limits: None,
                     })
                     .await;
                     return Ok(outputs);

@@ -18,7 +18,7 @@ pub use models::{
     ContentItem, FunctionCallOutputPayload, ReasoningContent, ReasoningSummaryPart, ResponseEvent,
     ResponseItem, TokenUsage, WebSearchAction,
 };
-pub use protocol::{Event, EventMsg, FileChangeSummary, Op, ToolStatus, UserInput};
+pub use protocol::{Event, EventMsg, FileChangeSummary, Op, TokenUsageInfo, ToolStatus, UserInput};
 pub use rollout::{
     BaseInstructions, GitInfo, RolloutItem, RolloutLine, SandboxPolicyItem, SessionMeta,
     TurnContextItem,

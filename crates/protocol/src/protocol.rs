@@ -60,6 +60,14 @@ pub struct FileChangeSummary {
     pub move_path: Option<PathBuf>,
 }
 
+/// Token accounting of a thread: `token_count.info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsageInfo {
+    pub total_token_usage: TokenUsage,
+    pub last_token_usage: TokenUsage,
+    pub model_context_window: Option<u64>,
+}
+
 /// Everything the agent reports. Persisted in rollouts as `event_msg` lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -132,10 +140,11 @@ pub enum EventMsg {
         call_id: String,
         query: String,
     },
+    /// Upstream's shape: `{"type":"token_count","info":{...},"rate_limits":...}`.
     TokenCount {
-        total_token_usage: TokenUsage,
-        last_token_usage: TokenUsage,
-        model_context_window: Option<u64>,
+        info: Option<TokenUsageInfo>,
+        #[serde(default)]
+        rate_limits: Option<serde_json::Value>,
     },
     /// A recoverable stream failure; the agent retries (`Reconnecting... N/M (reason)`).
     StreamError {

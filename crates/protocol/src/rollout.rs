@@ -51,13 +51,19 @@ impl TryFrom<RawRolloutLine> for RolloutLine {
 
     fn try_from(raw: RawRolloutLine) -> Result<Self, Self::Error> {
         let payload = raw.payload;
-        let item = match raw.kind.as_str() {
-            "session_meta" => RolloutItem::SessionMeta(serde_json::from_value(payload)?),
-            "response_item" => RolloutItem::ResponseItem(serde_json::from_value(payload)?),
-            "event_msg" => RolloutItem::EventMsg(serde_json::from_value(payload)?),
-            "turn_context" => RolloutItem::TurnContext(serde_json::from_value(payload)?),
-            _ => RolloutItem::Other,
-        };
+        // Only the first line's meta is required to match; lines written by other versions
+        // in another shape are skipped rather than failing the whole file.
+        let item =
+            match raw.kind.as_str() {
+                "session_meta" => RolloutItem::SessionMeta(serde_json::from_value(payload)?),
+                "response_item" => serde_json::from_value(payload)
+                    .map_or(RolloutItem::Other, RolloutItem::ResponseItem),
+                "event_msg" => serde_json::from_value(payload)
+                    .map_or(RolloutItem::Other, RolloutItem::EventMsg),
+                "turn_context" => serde_json::from_value(payload)
+                    .map_or(RolloutItem::Other, RolloutItem::TurnContext),
+                _ => RolloutItem::Other,
+            };
         Ok(RolloutLine {
             timestamp: raw.timestamp,
             ordinal: raw.ordinal,

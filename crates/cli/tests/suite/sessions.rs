@@ -265,3 +265,79 @@ fn shipped_example_replays_offline() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&test.stdout), "PASS\n");
 }
+
+/// A rollout in upstream 0.169's line shapes (peer-wire.md §6: extra keys, `world_state`,
+/// `token_usage_record`, `token_count` with `info`) resumes with its history and usage.
+#[test]
+fn resumes_an_upstream_shaped_rollout() {
+    let server = FakeServer::start_blocking(vec![turn("resp_1", vec![message("continued")])]);
+    let home = home_for(&server, "");
+    let id = "01a200d3-c48f-72b2-8a1c-13486e776ced";
+    let dir = home.codex_home().join("sessions/2026/11/21");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cwd = home.workdir().display().to_string();
+    let meta = |ord: u64, kind: &str, payload: Value| json!({"timestamp": "2026-11-21T10:00:00.000Z", "ordinal": ord, "type": kind, "payload": payload});
+    let lines = [
+        meta(
+            0,
+            "session_meta",
+            json!({"account_scoped": false, "session_id": id, "id": id, "timestamp": "2026-11-21T10:00:00.000Z", "cwd": cwd, "runtime_workspace_roots": [cwd], "originator": "codex_exec", "cli_version": "0.169.0", "source": "exec", "thread_source": "user", "model_provider": "mock", "base_instructions": {"text": "Recorded base instructions.", "provenance": {"type": "model", "model": "gpt-5.5"}}, "history_mode": "paginated", "context_window": {"window_id": "w"}, "git": {"commit_hash": "abc", "branch": "main"}}),
+        ),
+        meta(
+            1,
+            "event_msg",
+            json!({"type": "task_started", "turn_id": "t1", "root_turn_id": "t1", "started_at": 1, "model_context_window": 258400, "collaboration_mode_kind": "default", "turn_attribution": null}),
+        ),
+        meta(
+            2,
+            "response_item",
+            json!({"type": "message", "id": "msg_1", "role": "user", "content": [{"type": "input_text", "text": "earlier question"}], "internal_chat_message_metadata_passthrough": {"turn_id": "t1"}}),
+        ),
+        meta(3, "world_state", json!({"full": true, "state": {}})),
+        meta(
+            4,
+            "turn_context",
+            json!({"turn_id": "t1", "cwd": cwd, "approval_policy": "never", "sandbox_policy": {"type": "workspace-write", "writable_roots": [], "network_access": false, "exclude_tmpdir_env_var": false, "exclude_slash_tmp": false}, "permission_profile": {}, "model": "gpt-5.5", "collaboration_mode": {}, "summary": "auto"}),
+        ),
+        meta(
+            5,
+            "response_item",
+            json!({"type": "message", "id": "msg_2", "role": "assistant", "status": "completed", "content": [{"type": "output_text", "text": "earlier answer", "annotations": [], "logprobs": []}], "internal_chat_message_metadata_passthrough": {"turn_id": "t1"}}),
+        ),
+        meta(
+            6,
+            "token_usage_record",
+            json!({"response_id": "r", "usage": {}}),
+        ),
+        meta(
+            7,
+            "event_msg",
+            json!({"type": "token_count", "info": {"total_token_usage": {"input_tokens": 500, "cached_input_tokens": 0, "cache_write_input_tokens": 0, "output_tokens": 50, "reasoning_output_tokens": 0, "total_tokens": 550}, "last_token_usage": {"input_tokens": 500, "cached_input_tokens": 0, "cache_write_input_tokens": 0, "output_tokens": 50, "reasoning_output_tokens": 0, "total_tokens": 550}, "model_context_window": 258400}, "rate_limits": {"limit_id": "codex"}}),
+        ),
+        meta(
+            8,
+            "event_msg",
+            json!({"type": "task_complete", "turn_id": "t1", "last_agent_message": "earlier answer", "started_at": 1, "completed_at": 2, "duration_ms": 5, "time_to_first_token_ms": 1}),
+        ),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(
+        dir.join(format!("rollout-2026-11-21T10-00-00-{id}.jsonl")),
+        text,
+    )
+    .unwrap();
+    let out = run(&home, &["exec", "--json", "resume", id, "new question"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(out.thread_id(), id);
+    assert_eq!(out.events().last().unwrap()["usage"]["input_tokens"], 600);
+    let body = &model_requests(&server)[0].body;
+    assert_eq!(
+        message_texts(body, "developer")[0],
+        "Recorded base instructions."
+    );
+    assert_eq!(
+        message_texts(body, "user"),
+        vec!["earlier question", "new question"]
+    );
+    assert_eq!(message_texts(body, "assistant"), vec!["earlier answer"]);
+}
