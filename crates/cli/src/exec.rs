@@ -347,6 +347,7 @@ async fn run_async(args: ExecArgs) -> anyhow::Result<u8> {
         identity,
         source: "exec".into(),
         cli_version: version.into(),
+        codex_exe: std::env::current_exe().context("cannot locate the codex executable")?,
     })
     .await?;
 

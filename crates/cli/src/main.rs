@@ -4,8 +4,10 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod exec;
+mod execpolicy;
 mod login;
 mod output;
+mod sandbox;
 
 use std::process::ExitCode;
 
@@ -49,14 +51,36 @@ enum Command {
 
     /// Remove stored credentials.
     Logout(login::LogoutArgs),
+
+    /// Exec-policy rules: `check` a command against `.rules` files.
+    Execpolicy(execpolicy::ExecpolicyArgs),
+
+    /// Run a command under this platform's sandbox with the resolved policy.
+    Sandbox(sandbox::SandboxArgs),
+
+    /// Legacy spelling: `codex debug landlock|seatbelt COMMAND...` = `codex sandbox`.
+    #[command(hide = true)]
+    Debug(sandbox::SandboxArgs),
+
+    /// Print which sandbox backend this machine uses and why.
+    Doctor,
 }
 
 fn main() -> ExitCode {
+    // Inside the sandbox our binary is re-executed to apply seccomp (and, as the fallback,
+    // Landlock) before running the command: that stage never reaches clap.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if codex_sandbox::is_linux_sandbox_invocation(&args) {
+        codex_sandbox::run_linux_sandbox_main(args);
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Exec(args)) => exec::run(args),
         Some(Command::Login(args)) => login::run_login(args),
         Some(Command::Logout(args)) => login::run_logout(args),
+        Some(Command::Execpolicy(args)) => execpolicy::run(args),
+        Some(Command::Sandbox(args) | Command::Debug(args)) => sandbox::run(args),
+        Some(Command::Doctor) => sandbox::run_probe(),
         None => {
             eprintln!(
                 "The interactive TUI is not available in this build yet. Run `codex exec \"<prompt>\"` instead."

@@ -289,6 +289,7 @@ impl EventOutput for JsonOutput {
             | EventMsg::AgentMessageDelta { .. }
             | EventMsg::AgentReasoningDelta { .. }
             | EventMsg::ExecCommandOutputDelta { .. }
+            | EventMsg::ExecApprovalRequest { .. }
             | EventMsg::ShutdownComplete
             | EventMsg::Unknown => {}
         }
@@ -568,6 +569,7 @@ impl EventOutput for HumanOutput {
             | EventMsg::AgentMessageDelta { .. }
             | EventMsg::AgentReasoningDelta { .. }
             | EventMsg::ExecCommandOutputDelta { .. }
+            | EventMsg::ExecApprovalRequest { .. }
             | EventMsg::ShutdownComplete
             | EventMsg::Unknown => {}
         }

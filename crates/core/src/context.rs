@@ -21,7 +21,7 @@ pub struct PermissionsInfo {
 pub fn permissions_text(p: &PermissionsInfo) -> String {
     let mode = match p.sandbox_mode {
         SandboxMode::ReadOnly => {
-            "The sandbox is `read-only`: files can be read but nothing can be written, and commands are refused until a sandbox backend is available."
+            "The sandbox is `read-only`: commands run confined; they can read files but not write any."
                 .to_string()
         }
         SandboxMode::WorkspaceWrite => {

@@ -25,6 +25,7 @@ fn persisted(msg: &EventMsg) -> bool {
         EventMsg::AgentMessageDelta { .. }
         | EventMsg::AgentReasoningDelta { .. }
         | EventMsg::ExecCommandOutputDelta { .. }
+        | EventMsg::ExecApprovalRequest { .. }
         | EventMsg::SessionConfigured { .. }
         | EventMsg::ShutdownComplete
         | EventMsg::Unknown => false,

@@ -2,6 +2,7 @@
 //! stream-layer retries, context assembly (instructions, AGENTS.md, environment), the tool router
 //! and the rollout recorder/reader.
 
+mod approval;
 mod auth;
 mod context;
 mod error;
@@ -11,6 +12,11 @@ mod session;
 mod tool_specs;
 mod tools;
 
+pub use approval::{
+    ApprovalState, Attempt, EscalationRequest, ExecApprovalInput, ExecDecision, ExecRequest,
+    ReviewOutcome, RunMode, SandboxPermissions, decide_exec, proposed_prefix_rule,
+};
+pub use codex_protocol::ReviewDecision;
 pub use context::{BASE_INSTRUCTIONS, ProjectDoc, discover_project_docs};
 pub use error::CodexError;
 pub use rollout::{

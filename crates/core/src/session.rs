@@ -14,10 +14,13 @@ use codex_protocol::{
     ReasoningSummaryPart, ResponseEvent, ResponseItem, RolloutItem, SandboxMode, SandboxPolicyItem,
     SessionMeta, TokenUsage, TokenUsageInfo, TurnContextItem, UserInput,
 };
+use codex_sandbox::SandboxPolicy;
+use codex_tools::exec::SandboxLaunch;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::approval::ApprovalState;
 use crate::context::{
     BASE_INSTRUCTIONS, PermissionsInfo, discover_project_docs, environment_context,
     permissions_text, project_docs_message,
@@ -43,6 +46,8 @@ pub struct SessionParams {
     /// `exec`, `cli`, `mcp`: recorded in `session_meta.source`.
     pub source: String,
     pub cli_version: String,
+    /// Our own executable, re-executed inside the sandbox to apply seccomp.
+    pub codex_exe: PathBuf,
 }
 
 /// Facts about the started session, for the front end's header.
@@ -151,6 +156,24 @@ fn writable_roots(config: &Config, env: &Env) -> Vec<PathBuf> {
     out
 }
 
+/// The roots the user named: cwd, `--add-dir`s and `sandbox_workspace_write.writable_roots`
+/// (the sandbox adds `/tmp` and `$TMPDIR` itself, per its policy flags).
+fn explicit_writable_roots(config: &Config) -> Vec<PathBuf> {
+    let mut roots = vec![config.cwd.clone()];
+    roots.extend(config.additional_writable_roots.iter().cloned());
+    roots.extend(
+        config
+            .sandbox_workspace_write
+            .writable_roots
+            .iter()
+            .cloned(),
+    );
+    roots
+        .into_iter()
+        .map(|r| crate::tools::normalize(&config.cwd.join(r)))
+        .collect()
+}
+
 fn git_info(cwd: &std::path::Path) -> Option<GitInfo> {
     let run = |args: &[&str]| {
         std::process::Command::new("git")
@@ -184,6 +207,7 @@ impl Session {
             identity,
             source,
             cli_version,
+            codex_exe,
         } = params;
         let model_info = model_info(&config.model);
         let mut warnings = Vec::new();
@@ -237,6 +261,26 @@ impl Session {
         let child_env = config
             .shell_environment_policy
             .apply(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let ww = &config.sandbox_workspace_write;
+        let sandbox_policy = SandboxPolicy {
+            mode: config.sandbox_mode,
+            writable_roots: explicit_writable_roots(&config),
+            network_access: ww.network_access,
+            exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var,
+            exclude_slash_tmp: ww.exclude_slash_tmp,
+            tmpdir: child_env.get("TMPDIR").map(PathBuf::from),
+        };
+        let sandbox = (!sandbox_policy.is_unconfined()).then(|| SandboxLaunch {
+            policy: sandbox_policy.clone(),
+            codex_exe,
+        });
+        let approvals = match ApprovalState::load(&config.codex_home) {
+            Ok(a) => a,
+            Err(e) => {
+                warnings.push(format!("exec-policy rules ignored: {e}"));
+                ApprovalState::default()
+            }
+        };
         let tools = Arc::new(ToolContext {
             cwd: config.cwd.clone(),
             env: child_env,
@@ -246,6 +290,11 @@ impl Session {
                 .tool_output_token_limit
                 .unwrap_or(DEFAULT_TOOL_OUTPUT_TOKENS),
             exec: codex_tools::exec::ExecSessionManager::new(),
+            approval_policy: config.approval_policy,
+            sandbox,
+            network_disabled: !sandbox_policy.has_network(),
+            approvals: std::sync::Mutex::new(approvals),
+            pending_approvals: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
         let tools_config = ToolsConfig::new(
             &model_info,
@@ -426,6 +475,7 @@ impl Session {
                     // Ops that arrive during the turn: Interrupt cancels it, Shutdown cancels
                     // and ends the session afterwards.
                     let mut shutdown = false;
+                    let tools = Arc::clone(&self.tools);
                     {
                         let turn = self.run_turn(items, cancel.clone());
                         tokio::pin!(turn);
@@ -434,6 +484,9 @@ impl Session {
                                 () = &mut turn => break,
                                 op = rx_op.recv() => match op {
                                     Some(Op::Interrupt) => cancel.cancel(),
+                                    Some(Op::ExecApproval { id, decision }) => {
+                                        tools.resolve_approval(&id, decision);
+                                    }
                                     Some(Op::Shutdown) | None => {
                                         shutdown = true;
                                         cancel.cancel();
@@ -449,7 +502,7 @@ impl Session {
                         break;
                     }
                 }
-                Op::Interrupt => {}
+                Op::Interrupt | Op::ExecApproval { .. } => {}
                 Op::Shutdown => break,
             }
         }

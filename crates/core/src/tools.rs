@@ -1,22 +1,28 @@
 //! The tool router: turns a model's tool call into events and a tool output item. Every call
 //! gets an answer: bad arguments, refusals and failures go back to the model as text.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
 use base64::Engine;
 use codex_protocol::{
-    ContentItem, EventMsg, FileChangeSummary, FunctionCallOutputPayload, PatchChangeKind,
-    ResponseItem, SandboxMode, TodoItem, ToolStatus,
+    AskForApproval, ContentItem, EventMsg, FileChangeSummary, FunctionCallOutputPayload,
+    PatchChangeKind, ResponseItem, ReviewDecision, SandboxMode, TodoItem, ToolStatus,
 };
 use codex_tools::apply_patch::{self, FileChangeKind, Hunk};
 use codex_tools::exec::{
-    ExecCommandParams, ExecEnv, ExecSessionManager, ShellParams, WriteStdinParams, run_shell,
+    ExecCommandParams, ExecEnv, ExecSessionManager, SandboxLaunch, ShellParams, WriteStdinParams,
+    run_shell,
 };
 use codex_tools::truncate::truncate_middle;
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::approval::{
+    ApprovalState, Attempt, EscalationRequest, ExecDecision, ExecRequest, ReviewOutcome, RunMode,
+    SandboxPermissions,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::EventSink;
@@ -33,6 +39,14 @@ pub struct ToolContext {
     pub writable_roots: Vec<PathBuf>,
     pub output_token_limit: usize,
     pub exec: ExecSessionManager,
+    pub approval_policy: AskForApproval,
+    /// The confinement for sandboxed runs; `None` under `danger-full-access`.
+    pub sandbox: Option<SandboxLaunch>,
+    /// Network is off inside the sandbox (for explaining denials).
+    pub network_disabled: bool,
+    pub approvals: std::sync::Mutex<ApprovalState>,
+    /// Approval requests waiting for the front end's `Op::ExecApproval`, by call id.
+    pub pending_approvals: std::sync::Mutex<HashMap<String, oneshot::Sender<ReviewDecision>>>,
 }
 
 /// A tool call taken from the model's output.
@@ -78,14 +92,6 @@ impl ToolCall {
     }
 }
 
-/// The reason commands are refused until a sandbox backend exists.
-fn sandbox_refusal(mode: SandboxMode) -> String {
-    format!(
-        "command refused: sandbox_mode is `{}` and this build has no sandbox backend yet, so commands are not run rather than run unconfined. Re-run codex with `--sandbox danger-full-access` (or `--dangerously-bypass-approvals-and-sandbox`) to allow commands.",
-        mode.as_str()
-    )
-}
-
 #[derive(Deserialize)]
 struct PlanArgs {
     #[serde(default)]
@@ -115,6 +121,32 @@ struct ApplyPatchArgs {
 #[derive(Deserialize)]
 struct ViewImageArgs {
     path: PathBuf,
+}
+
+/// `(exit code, aggregated output, model text)` of a run, or why it did not run.
+type RunResult = Result<(Option<i32>, String, String), String>;
+
+/// What to do after a run.
+enum Retry {
+    Done(RunResult),
+    Again,
+}
+
+/// The approval engine's view of the tools' escalation fields.
+fn escalation_of(
+    permissions: Option<codex_tools::exec::SandboxPermissions>,
+    justification: Option<String>,
+    prefix_rule: Option<Vec<String>>,
+) -> Option<EscalationRequest> {
+    let permissions = match permissions {
+        Some(codex_tools::exec::SandboxPermissions::RequireEscalated) => {
+            SandboxPermissions::RequireEscalated
+        }
+        Some(codex_tools::exec::SandboxPermissions::UseDefault) | None => {
+            SandboxPermissions::UseDefault
+        }
+    };
+    EscalationRequest::from_tool_args(permissions, justification, prefix_rule)
 }
 
 /// A command between its begin and end events.
@@ -244,10 +276,115 @@ impl ToolContext {
         normalize(&self.cwd.join(path))
     }
 
-    fn exec_env(&self, workdir: Option<&Path>) -> ExecEnv {
+    fn exec_env(&self, workdir: Option<&Path>, mode: RunMode) -> ExecEnv {
         ExecEnv {
             cwd: workdir.map_or_else(|| self.cwd.clone(), |w| self.resolve(w)),
             env: self.env.clone(),
+            sandbox: match mode {
+                RunMode::Sandboxed => self.sandbox.clone(),
+                RunMode::Unsandboxed => None,
+            },
+        }
+    }
+
+    /// Delivers the front end's answer to a pending approval request.
+    pub fn resolve_approval(&self, call_id: &str, decision: ReviewDecision) {
+        let pending = self
+            .pending_approvals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(call_id);
+        if let Some(tx) = pending {
+            let _ = tx.send(decision);
+        }
+    }
+
+    /// Decides whether and how `argv` may run: from the approval policy, exec-policy rules,
+    /// the safe-command list and earlier answers, asking the front end when needed.
+    /// `Err` is the reason it does not run (sent to the model).
+    async fn authorize(
+        &self,
+        call_id: &str,
+        argv: &[String],
+        escalation: Option<&EscalationRequest>,
+        attempt: Attempt,
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<RunMode, String> {
+        let decision = self
+            .approvals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .decide(&ExecRequest {
+                approval_policy: self.approval_policy,
+                sandbox_mode: self.sandbox_mode,
+                command: argv,
+                escalation,
+                attempt,
+            });
+        let unconfined = self.sandbox.is_none();
+        match decision {
+            ExecDecision::RunSandboxed if unconfined => Ok(RunMode::Unsandboxed),
+            ExecDecision::RunSandboxed => Ok(RunMode::Sandboxed),
+            ExecDecision::RunUnsandboxed => Ok(RunMode::Unsandboxed),
+            ExecDecision::Reject { reason } => Err(reason),
+            ExecDecision::Ask {
+                reason,
+                proposed_prefix_rule,
+                on_approval,
+            } => {
+                let (tx, rx) = oneshot::channel();
+                self.pending_approvals
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(call_id.to_string(), tx);
+                sink.send(EventMsg::ExecApprovalRequest {
+                    call_id: call_id.to_string(),
+                    command: argv.to_vec(),
+                    cwd: self.cwd.clone(),
+                    reason,
+                    proposed_prefix_rule,
+                })
+                .await;
+                let answer = tokio::select! {
+                    a = rx => a.unwrap_or(ReviewDecision::Denied),
+                    () = cancel.cancelled() => return Err("the turn was interrupted".into()),
+                };
+                let outcome = self
+                    .approvals
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .apply_review(argv, &answer, on_approval);
+                match outcome {
+                    ReviewOutcome::Run {
+                        mode,
+                        persist_error,
+                    } => {
+                        if let Some(e) = persist_error {
+                            sink.send(EventMsg::Warning {
+                                message: format!("could not save the approved rule: {e}"),
+                            })
+                            .await;
+                        }
+                        Ok(mode)
+                    }
+                    ReviewOutcome::Denied => Err("The user declined to run this command.".into()),
+                    ReviewOutcome::Abort => {
+                        cancel.cancel();
+                        Err("The user declined and stopped the turn.".into())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why a sandboxed run probably failed because of the sandbox.
+    fn denial(&self, mode: RunMode, result: &RunResult) -> Option<&'static str> {
+        match (mode, result) {
+            (RunMode::Sandboxed, Ok((Some(code), output, _))) if *code != 0 => {
+                codex_sandbox::sandbox_denial_reason(*code, output, self.network_disabled)
+            }
+            _ => None,
         }
     }
 
@@ -269,17 +406,34 @@ impl ToolContext {
         } else {
             "-c"
         };
-        let command = display_command(&[shell.as_str(), flag, params.cmd.as_str()]);
-        let env = self.exec_env(params.workdir.as_deref());
+        let argv = vec![shell, flag.to_string(), params.cmd.clone()];
+        let command = display_command(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+        let escalation = escalation_of(
+            params.sandbox_permissions,
+            params.justification.clone(),
+            params.prefix_rule.clone(),
+        );
+        let cwd = self
+            .exec_env(params.workdir.as_deref(), RunMode::Unsandboxed)
+            .cwd;
         let max_tokens = params.max_output_tokens;
-        let (tx, run) = self.exec_begin(call_id, &command, &env.cwd, sink).await;
+        let (tx, run) = self.exec_begin(call_id, &command, &cwd, sink).await;
         let on_output = move |b: &[u8]| {
             let _ = tx.try_send(b.to_vec());
         };
-        let result = if self.sandbox_mode == SandboxMode::DangerFullAccess {
-            match self
+        let mut attempt = Attempt::First;
+        let result = loop {
+            let mode = match self
+                .authorize(call_id, &argv, escalation.as_ref(), attempt, sink, cancel)
+                .await
+            {
+                Ok(mode) => mode,
+                Err(reason) => break Err(reason),
+            };
+            let env = self.exec_env(params.workdir.as_deref(), mode);
+            let result: RunResult = match self
                 .exec
-                .exec_command(params, &env, cancel.clone(), &on_output)
+                .exec_command(params.clone(), &env, cancel.clone(), &on_output)
                 .await
             {
                 Ok(out) => Ok((
@@ -287,10 +441,12 @@ impl ToolContext {
                     out.output.clone(),
                     out.to_model_text(max_tokens),
                 )),
-                Err(e) => Err(format!("exec_command failed: {e}")),
+                Err(e) => Err(format!("exec_command failed: {e:#}")),
+            };
+            match self.retry_after_denial(mode, attempt, result) {
+                Retry::Done(result) => break result,
+                Retry::Again => attempt = Attempt::RetryAfterSandboxFailure,
             }
-        } else {
-            Err(sandbox_refusal(self.sandbox_mode))
         };
         drop(on_output);
         self.exec_end(call_id, command, run, result, sink).await
@@ -332,27 +488,62 @@ impl ToolContext {
                 .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
                 .await;
         }
-        let argv: Vec<&str> = params.command.iter().map(String::as_str).collect();
-        let command = display_command(&argv);
-        let env = self.exec_env(params.workdir.as_deref());
-        let (tx, run) = self.exec_begin(call_id, &command, &env.cwd, sink).await;
+        let argv = params.command.clone();
+        let command = display_command(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+        let escalation = escalation_of(
+            params.sandbox_permissions,
+            params.justification.clone(),
+            params.prefix_rule.clone(),
+        );
+        let cwd = self
+            .exec_env(params.workdir.as_deref(), RunMode::Unsandboxed)
+            .cwd;
+        let (tx, run) = self.exec_begin(call_id, &command, &cwd, sink).await;
         let on_output = move |b: &[u8]| {
             let _ = tx.try_send(b.to_vec());
         };
-        let result = if self.sandbox_mode == SandboxMode::DangerFullAccess {
-            match run_shell(params, &env, cancel.clone(), &on_output).await {
-                Ok(out) => Ok((
-                    Some(out.exit_code),
-                    out.aggregated_output.clone(),
-                    out.to_model_text(None),
-                )),
-                Err(e) => Err(format!("shell failed: {e}")),
+        let mut attempt = Attempt::First;
+        let result = loop {
+            let mode = match self
+                .authorize(call_id, &argv, escalation.as_ref(), attempt, sink, cancel)
+                .await
+            {
+                Ok(mode) => mode,
+                Err(reason) => break Err(reason),
+            };
+            let env = self.exec_env(params.workdir.as_deref(), mode);
+            let result: RunResult =
+                match run_shell(params.clone(), &env, cancel.clone(), &on_output).await {
+                    Ok(out) => Ok((
+                        Some(out.exit_code),
+                        out.aggregated_output.clone(),
+                        out.to_model_text(None),
+                    )),
+                    Err(e) => Err(format!("shell failed: {e:#}")),
+                };
+            match self.retry_after_denial(mode, attempt, result) {
+                Retry::Done(result) => break result,
+                Retry::Again => attempt = Attempt::RetryAfterSandboxFailure,
             }
-        } else {
-            Err(sandbox_refusal(self.sandbox_mode))
         };
         drop(on_output);
         self.exec_end(call_id, command, run, result, sink).await
+    }
+
+    /// After a run: when the sandbox blocked a first attempt and the policy may allow a retry
+    /// outside it (`on-failure`), run again; otherwise tell the model why it failed.
+    fn retry_after_denial(&self, mode: RunMode, attempt: Attempt, result: RunResult) -> Retry {
+        let Some(reason) = self.denial(mode, &result) else {
+            return Retry::Done(result);
+        };
+        if attempt == Attempt::First && self.approval_policy == AskForApproval::OnFailure {
+            return Retry::Again;
+        }
+        Retry::Done(
+            result.map(|(code, output, text)| {
+                (code, output, format!("{text}\n\n[sandbox] {reason}"))
+            }),
+        )
     }
 
     /// Spawns a task that turns output chunks into `ExecCommandOutputDelta` events.

@@ -18,7 +18,9 @@ pub use models::{
     ContentItem, FunctionCallOutputPayload, ReasoningContent, ReasoningSummaryPart, ResponseEvent,
     ResponseItem, TokenUsage, WebSearchAction,
 };
-pub use protocol::{Event, EventMsg, FileChangeSummary, Op, TokenUsageInfo, ToolStatus, UserInput};
+pub use protocol::{
+    Event, EventMsg, FileChangeSummary, Op, ReviewDecision, TokenUsageInfo, ToolStatus, UserInput,
+};
 pub use rollout::{
     BaseInstructions, GitInfo, RolloutItem, RolloutLine, SandboxPolicyItem, SessionMeta,
     TurnContextItem,

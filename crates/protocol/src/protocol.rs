@@ -15,8 +15,32 @@ pub enum Op {
     UserTurn { items: Vec<UserInput> },
     /// Cancel the running turn and kill its processes.
     Interrupt,
+    /// The user's answer to an [`EventMsg::ExecApprovalRequest`] (`id` is its `call_id`).
+    ExecApproval {
+        id: String,
+        decision: crate::ReviewDecision,
+    },
     /// End the session; answered by [`EventMsg::ShutdownComplete`].
     Shutdown,
+}
+
+/// The user's answer to an [`EventMsg::ExecApprovalRequest`] (inventory APR-03). JSON:
+/// `"approved"`, `"approved_for_session"`, `{"approved_with_prefix_rule": ["git", "push"]}`,
+/// `"denied"`, `"abort"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// Run this command, this once.
+    Approved,
+    /// Run it, and do not ask again for the same command in this session.
+    ApprovedForSession,
+    /// Run it, and remember an `allow` rule for commands starting with these words
+    /// (appended to `$CODEX_HOME/rules/default.rules`).
+    ApprovedWithPrefixRule(Vec<String>),
+    /// Do not run it; the model is told and the turn goes on.
+    Denied,
+    /// Do not run it and end the turn.
+    Abort,
 }
 
 /// User input of a turn.
@@ -120,6 +144,19 @@ pub enum EventMsg {
         aggregated_output: String,
         duration_ms: u64,
         status: ToolStatus,
+    },
+    /// The agent needs the user's decision before running a command; answered with
+    /// `Op::ExecApproval` carrying a [`ReviewDecision`].
+    ExecApprovalRequest {
+        call_id: String,
+        command: Vec<String>,
+        cwd: PathBuf,
+        /// Why: the model's justification, the matching rule's, or the sandbox failure.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The words a "don't ask again" answer would remember.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proposed_prefix_rule: Option<Vec<String>>,
     },
     PatchApplyBegin {
         call_id: String,

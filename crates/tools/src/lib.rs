@@ -7,4 +7,6 @@
 
 pub mod apply_patch;
 pub mod exec;
+pub mod execpolicy;
+pub mod safety;
 pub mod truncate;

@@ -2,6 +2,7 @@ mod chat;
 mod config;
 mod exec_auth;
 mod exec_basic;
+mod execpolicy;
 mod faults;
 mod login;
 mod more_tools;

@@ -90,8 +90,8 @@ fn exec_command_runs_with_bypass_and_reports_output() {
 }
 
 #[test]
-fn read_only_refuses_commands_with_a_failed_item() {
-    let args = json!({"cmd": "touch should_not_exist"}).to_string();
+fn read_only_sandbox_blocks_writes_with_a_failed_item() {
+    let args = json!({"cmd": "touch should_not_exist", "login": false}).to_string();
     let server = FakeServer::start_blocking(vec![
         turn(
             "resp_1",
@@ -109,14 +109,117 @@ fn read_only_refuses_commands_with_a_failed_item() {
         .find(|e| e["type"] == "item.completed" && e["item"]["type"] == "command_execution")
         .expect("command item");
     assert_eq!(completed["item"]["status"], "failed");
-    assert_eq!(completed["item"]["exit_code"], Value::Null);
-    let reason = completed["item"]["aggregated_output"].as_str().unwrap();
-    assert!(reason.contains("sandbox_mode is `read-only`"), "{reason}");
+    assert_eq!(completed["item"]["exit_code"], 1);
+    let shown = completed["item"]["aggregated_output"].as_str().unwrap();
+    assert!(shown.contains("Read-only file system"), "{shown}");
     let output = output_for(&model_requests(&server)[1].body, "call_1")["output"]
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(output, reason);
+    assert!(output.contains("Read-only file system"), "{output}");
+    assert!(
+        output.contains("[sandbox] "),
+        "the model is told the sandbox blocked it: {output}"
+    );
+}
+
+#[test]
+fn workspace_write_confines_writes_network_and_git_hooks() {
+    let calls = [
+        ("w_in", "echo inside > inside.txt"),
+        ("w_out", "echo outside > \"$HOME/outside.txt\""),
+        ("w_git", "echo hook > .git/hooks/pre-commit"),
+        (
+            "w_net",
+            "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 9))'",
+        ),
+    ];
+    let mut script = Vec::new();
+    for (i, (id, cmd)) in calls.iter().enumerate() {
+        let args = json!({"cmd": cmd, "login": false}).to_string();
+        script.push(turn(
+            &format!("resp_{i}"),
+            vec![function_call(*id, "exec_command", args)],
+        ));
+    }
+    script.push(turn("resp_end", vec![message("done")]));
+    let server = FakeServer::start_blocking(script);
+    let home = home_for(&server, "");
+    // The test home lives under /tmp, a default writable root: leave /tmp out.
+    let out = run(
+        &home,
+        &[
+            "exec",
+            "--json",
+            "-s",
+            "workspace-write",
+            "-c",
+            "sandbox_workspace_write.exclude_slash_tmp=true",
+            "try things",
+        ],
+    );
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(home.workdir().join("inside.txt")).unwrap(),
+        "inside\n"
+    );
+    assert!(!home.home().join("outside.txt").exists());
+    assert!(!home.workdir().join(".git/hooks/pre-commit").exists());
+    let statuses: Vec<(String, String)> = out
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "item.completed" && e["item"]["type"] == "command_execution")
+        .map(|e| {
+            (
+                e["item"]["status"].as_str().unwrap().to_string(),
+                e["item"]["aggregated_output"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses.len(), 4);
+    assert_eq!(statuses[0].0, "completed");
+    for (status, output) in &statuses[1..] {
+        assert_eq!(status, "failed", "{output}");
+    }
+    let last = &model_requests(&server)[4].body;
+    let out_text = |id: &str| output_for(last, id)["output"].as_str().unwrap().to_string();
+    assert!(
+        out_text("w_out").contains("Read-only file system"),
+        "{}",
+        out_text("w_out")
+    );
+    assert!(
+        out_text("w_git").contains("Read-only file system"),
+        "{}",
+        out_text("w_git")
+    );
+    let net = out_text("w_net");
+    assert!(net.contains("Operation not permitted"), "{net}");
+    assert!(
+        net.contains("[sandbox] ") && net.contains("network"),
+        "{net}"
+    );
+}
+
+#[test]
+fn commands_see_sandbox_environment_markers() {
+    let args = json!({"cmd": "echo sandbox=$CODEX_SANDBOX net=$CODEX_SANDBOX_NETWORK_DISABLED", "login": false}).to_string();
+    let server = FakeServer::start_blocking(vec![
+        turn("resp_1", vec![function_call("c1", "exec_command", args)]),
+        turn("resp_2", vec![message("ok")]),
+    ]);
+    let home = home_for(&server, "");
+    let out = run(&home, &["exec", "--json", "env"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let text = output_for(&model_requests(&server)[1].body, "c1")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("net=1"), "{text}");
+    assert!(
+        !text.contains("sandbox= "),
+        "CODEX_SANDBOX names the sandbox: {text}"
+    );
 }
 
 const PATCH: &str = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** Update File: README.md\n@@\n-# test repo\n+# patched repo\n*** End Patch";

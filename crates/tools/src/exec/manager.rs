@@ -93,7 +93,8 @@ impl ExecSessionManager {
         let tty = params.tty.unwrap_or(false);
         tracing::debug!(?argv, workdir = %workdir.display(), tty, "exec_command");
 
-        let session = Arc::new(Session::spawn(&argv, &workdir, &env.env, tty)?);
+        let launch = super::launch(&argv, &workdir, env)?;
+        let session = Arc::new(Session::spawn(launch, &workdir, tty)?);
         let collected = {
             let _turn = session.turn.lock().await;
             session.collect(deadline, &cancel, on_output).await?

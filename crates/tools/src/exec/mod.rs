@@ -86,6 +86,9 @@ pub enum ExecError {
     /// The argv `shell` tool got an empty `command`.
     #[error("`command` is empty")]
     EmptyCommand,
+    /// The sandbox could not confine the command, so it was not started.
+    #[error("sandbox: {0}")]
+    Sandbox(#[source] codex_sandbox::SandboxError),
     /// Writing to a still-running session's stdin failed.
     #[error("failed to write to stdin of session {session_id}")]
     Stdin {
@@ -170,6 +173,44 @@ pub struct ExecEnv {
     pub cwd: PathBuf,
     /// The complete environment of the child, already filtered by the caller.
     pub env: std::collections::BTreeMap<String, String>,
+    /// How to confine children; `None` runs them directly (danger-full-access).
+    pub sandbox: Option<SandboxLaunch>,
+}
+
+/// A sandbox policy and the path of our own binary (re-executed inside the sandbox to apply
+/// seccomp, see `codex_sandbox`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxLaunch {
+    pub policy: codex_sandbox::SandboxPolicy,
+    pub codex_exe: PathBuf,
+}
+
+/// The argv and environment actually spawned, plus the sandbox's guard, which must live until
+/// the child exits (it holds the read-only placeholders of missing protected directories).
+pub(crate) struct Launch {
+    pub(crate) argv: Vec<String>,
+    pub(crate) env: std::collections::BTreeMap<String, String>,
+    pub(crate) guard: Option<codex_sandbox::PreparedCommand>,
+}
+
+/// Wraps `argv` in the sandbox of `env`, if any.
+pub(crate) fn launch(argv: &[String], workdir: &Path, env: &ExecEnv) -> Result<Launch, ExecError> {
+    let Some(sandbox) = &env.sandbox else {
+        return Ok(Launch {
+            argv: argv.to_vec(),
+            env: env.env.clone(),
+            guard: None,
+        });
+    };
+    let prepared = codex_sandbox::prepare(&sandbox.policy, argv, workdir, &sandbox.codex_exe)
+        .map_err(ExecError::Sandbox)?;
+    let mut child_env = env.env.clone();
+    prepared.apply_env(&mut child_env);
+    Ok(Launch {
+        argv: prepared.argv.clone(),
+        env: child_env,
+        guard: Some(prepared),
+    })
 }
 
 /// Result of `exec_command` / `write_stdin`.

@@ -4,7 +4,6 @@
 //! child never blocks on a full terminal while nobody polls), one waits for the exit status.
 //! Callers collect from the buffer with [`Session::collect`]; one collector at a time.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -120,20 +119,17 @@ pub(crate) struct Session {
     pub(crate) turn: tokio::sync::Mutex<()>,
     reader: JoinHandle<()>,
     waiter: JoinHandle<()>,
+    /// Kept until the session ends: the sandbox's guard.
+    _sandbox: Option<codex_sandbox::PreparedCommand>,
 }
 
 impl Session {
     /// Spawns `argv` (PTY when `tty`, else pipes) and starts its reader and waiter tasks.
-    pub(crate) fn spawn(
-        argv: &[String],
-        cwd: &Path,
-        env: &BTreeMap<String, String>,
-        tty: bool,
-    ) -> Result<Self, ExecError> {
+    pub(crate) fn spawn(launch: super::Launch, cwd: &Path, tty: bool) -> Result<Self, ExecError> {
         let spawned = if tty {
-            process::spawn_pty(argv, cwd, env)?
+            process::spawn_pty(&launch.argv, cwd, &launch.env)?
         } else {
-            process::spawn_piped(argv, cwd, env)?
+            process::spawn_piped(&launch.argv, cwd, &launch.env)?
         };
         let shared = Arc::new(Shared::new());
         let reader = tokio::spawn(process::pump_output(spawned.output, Arc::clone(&shared)));
@@ -146,6 +142,7 @@ impl Session {
             turn: tokio::sync::Mutex::new(()),
             reader,
             waiter,
+            _sandbox: launch.guard,
         })
     }
 

@@ -157,7 +157,9 @@ pub async fn run_shell(
 
     let started = Instant::now();
     let timeout_at = started + Duration::from_millis(timeout_ms);
-    let (mut child, pgid) = process::spawn_captured(&params.command, &workdir, &env.env)?;
+    // `_launch` keeps the sandbox guard alive until the command is done.
+    let _launch = super::launch(&params.command, &workdir, env)?;
+    let (mut child, pgid) = process::spawn_captured(&_launch.argv, &workdir, &_launch.env)?;
 
     let (tx, mut rx) = mpsc::channel::<(Stream, Vec<u8>)>(64);
     let mut cleanup = Cleanup {

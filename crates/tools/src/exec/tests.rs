@@ -17,6 +17,7 @@ fn test_env(cwd: &Path) -> ExecEnv {
             "PATH".to_string(),
             "/usr/local/bin:/usr/bin:/bin".to_string(),
         )]),
+        sandbox: None,
     }
 }
 

@@ -1,0 +1,137 @@
+//! `codex-sandbox`: a sandbox policy in, a confined launch out.
+//!
+//! # Using it
+//!
+//! ```text
+//! main():        if codex_sandbox::is_linux_sandbox_invocation(&args) {
+//!                    codex_sandbox::run_linux_sandbox_main(args)      // never returns
+//!                }
+//! startup:       let probe = codex_sandbox::probe_with(&options);     // once, blocking
+//!                if let Some(w) = probe.warning() { show it once }
+//! each command:  let prepared = probe.prepare(&policy, &argv, &cwd, &codex_exe)?;
+//!                spawn prepared.argv in cwd with env passed through prepared.apply_env(..),
+//!                keep `prepared` alive until the child has exited.
+//! ```
+//!
+//! * [`SandboxPolicy`]: mode, writable roots, network, `/tmp` and `$TMPDIR` switches.
+//! * [`probe`] / [`probe_with`] → [`Probe`]: which [`Backend`] works here and why the
+//!   stronger ones do not (`codex sandbox --probe` prints [`Probe::describe`]).
+//! * [`prepare`] / [`Probe::prepare`] → [`PreparedCommand`]: argv + `CODEX_SANDBOX*` env.
+//!   Fails closed ([`SandboxError`]) for `read-only`/`workspace-write`; never an unconfined
+//!   launch. `danger-full-access` passes the command through.
+//! * [`run_linux_sandbox_main`]: the `codex-linux-sandbox` stage (arg0 or
+//!   `--codex-linux-sandbox` as first argument).
+//! * [`seatbelt_profile`]: the macOS profile for a policy.
+//! * [`is_sandbox_env_var`], [`sandbox_env_vars`], [`apply_sandbox_env`]: `CODEX_SANDBOX*`
+//!   hygiene.
+//! * [`sandbox_denial_reason`]: did a failed command hit the sandbox? (for the message to the
+//!   model and `on-failure` approvals).
+//!
+//! # Linux design (sandbox.md §9)
+//!
+//! Default backend: the system `bwrap` with an argv built here (see the `linux::bwrap`
+//! module docs for every flag and why): user/pid/ipc[/net] namespaces, `--cap-drop ALL`,
+//! `--as-pid-1`, `--new-session`, `--die-with-parent`, `--disable-userns`, `/` read-only,
+//! fresh `/dev` and `/proc`, `/proc/sys` read-only, writable roots bound read-write, and
+//! `.git`/`.codex`/`.agents` (plus a `.git` file's gitdir) re-bound read-only, with empty
+//! placeholders for missing ones (created as the caller, removed with the last
+//! [`PreparedCommand`] using them).
+//!
+//! **Seccomp delivery.** bwrap's `--add-seccomp-fd` would need an fd inherited into bwrap,
+//! i.e. an `unsafe` `pre_exec` hook (or fd plumbing through `pty-process`) in the tool runner,
+//! and it would have to survive our own "close every inherited fd" rule. Instead bwrap execs
+//! the Codex binary again as `codex-linux-sandbox seccomp` inside the namespaces, as pid 1;
+//! it closes every fd above 2 (inherited fds let upstream's sandbox write outside), installs
+//! the filter and execs the command. The tool runner therefore only spawns a plain argv with
+//! an environment; no fds, no hooks. Cost: one exec of our binary (about a millisecond on
+//! top of bwrap's ~3.5 ms). `--as-pid-1` matters here: otherwise bwrap's own reaper is pid 1,
+//! outside the filter, and its `/proc/1/mem` was measured writable from inside.
+//!
+//! Fallback (no usable user namespaces, or `features.use_legacy_landlock`): the helper
+//! applies Landlock + seccomp itself, drops all capabilities (root included) and reaps what
+//! the command leaves behind. It cannot keep `.git` read-only inside writable roots;
+//! [`Probe::warning`] says so.
+//!
+//! Timeouts and kills are the tool runner's job: killing the process group of the spawned
+//! `bwrap` kills the sandbox (`--die-with-parent`, and the pid namespace dies with its pid 1);
+//! in the fallback the helper and the command share that process group.
+//!
+//! # Behaviour worth knowing
+//!
+//! * [`Probe::prepare`] does a little blocking file-system work (canonicalising roots,
+//!   `lstat` of the protected names, creating/locking placeholders): microseconds, fine to
+//!   call from async code, but [`probe_with`] runs bubblewrap and belongs in startup code.
+//! * A linked worktree's gitdir (`.git` file → `gitdir:`) is read-only too, so `git add` in a
+//!   linked worktree fails under `workspace-write` (upstream #23661). Adding that gitdir as a
+//!   writable root explicitly lifts the protection: a root the user names wins.
+//! * A symlinked `.git`/`.codex`/`.agents` keeps its *target* read-only; the link itself can
+//!   still be replaced by the command (a bind mount cannot cover a symlink). A dangling one
+//!   whose target would land in a writable root is refused ([`SandboxError::DanglingProtectedLink`]).
+//! * With bubblewrap the command has no controlling terminal (`--new-session`): `/dev/tty`
+//!   fails with `ENXIO`, so password prompts fail fast instead of hanging.
+//! * The seccomp filter denies `ptrace`, so `strace`/`gdb` do not work inside the sandbox;
+//!   with the network off it also denies `connect`/`bind` on unix sockets.
+
+#[cfg(target_os = "linux")]
+mod linux;
+
+mod denial;
+mod env;
+mod error;
+mod policy;
+mod prepare;
+mod probe;
+mod seatbelt;
+
+pub use denial::sandbox_denial_reason;
+pub use env::{
+    CODEX_SANDBOX_ENV_VAR, CODEX_SANDBOX_NETWORK_DISABLED_ENV_VAR, apply_sandbox_env,
+    is_sandbox_env_var, sandbox_env_vars,
+};
+pub use error::SandboxError;
+pub use policy::{PROTECTED_NAMES, SandboxPolicy};
+pub use prepare::{PreparedCommand, prepare};
+pub use probe::{
+    Backend, BwrapInfo, LANDLOCK_FALLBACK_WARNING, Probe, ProbeOptions, probe, probe_with,
+};
+pub use seatbelt::{SANDBOX_EXEC, SeatbeltProfile, seatbelt_profile};
+
+pub use codex_protocol::SandboxMode;
+
+#[cfg(target_os = "linux")]
+pub use linux::helper::{
+    EXIT_SETUP_FAILED, LINUX_SANDBOX_ARG0, LINUX_SANDBOX_FLAG, is_linux_sandbox_invocation,
+    run_linux_sandbox_main,
+};
+
+#[cfg(not(target_os = "linux"))]
+mod not_linux {
+    use std::ffi::{OsStr, OsString};
+
+    /// arg0 under which the Codex binary acts as the Linux sandbox helper.
+    pub const LINUX_SANDBOX_ARG0: &str = "codex-linux-sandbox";
+    /// First argument under which the Codex binary acts as the Linux sandbox helper.
+    pub const LINUX_SANDBOX_FLAG: &str = "--codex-linux-sandbox";
+    /// Exit status when the sandbox could not be set up.
+    pub const EXIT_SETUP_FAILED: i32 = 125;
+
+    /// Whether `args` asks for the Linux sandbox helper.
+    pub fn is_linux_sandbox_invocation(args: &[OsString]) -> bool {
+        let arg0 = args.first().map(std::path::Path::new);
+        arg0.and_then(|p| p.file_name()) == Some(OsStr::new(LINUX_SANDBOX_ARG0))
+            || args.get(1).map(OsString::as_os_str) == Some(OsStr::new(LINUX_SANDBOX_FLAG))
+    }
+
+    /// The Linux helper does not exist on this platform: exits with [`EXIT_SETUP_FAILED`].
+    pub fn run_linux_sandbox_main(_args: Vec<OsString>) -> ! {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "{LINUX_SANDBOX_ARG0}: only available on Linux"
+        );
+        std::process::exit(EXIT_SETUP_FAILED)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub use not_linux::*;

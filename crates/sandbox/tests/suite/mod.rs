@@ -1,0 +1,9 @@
+mod filesystem;
+mod git;
+mod harness;
+mod network;
+mod ops;
+mod privileges;
+mod probe;
+mod processes;
+mod system;
