@@ -356,6 +356,9 @@ async fn run_async(args: ExecArgs) -> anyhow::Result<u8> {
     } else {
         Box::new(HumanOutput::new(color, header))
     };
+    if let Some(w) = &info.sandbox_warning {
+        eprintln!("warning: {w}");
+    }
     out.session_started(&info, &prompt);
 
     let mut items = vec![UserInput::Text { text: prompt }];

@@ -59,6 +59,8 @@ pub struct SessionInfo {
     pub writable_roots: Vec<PathBuf>,
     /// Warnings to show before the first turn (unknown model, unknown config keys).
     pub warnings: Vec<String>,
+    /// The sandbox backend's caveat (the Landlock fallback is weaker), for stderr.
+    pub sandbox_warning: Option<String>,
 }
 
 /// The front end's handle: submit ops, read events.
@@ -270,6 +272,10 @@ impl Session {
             exclude_slash_tmp: ww.exclude_slash_tmp,
             tmpdir: child_env.get("TMPDIR").map(PathBuf::from),
         };
+        let sandbox_warning = (!sandbox_policy.is_unconfined())
+            .then(|| codex_sandbox::probe().warning())
+            .flatten()
+            .map(str::to_string);
         let sandbox = (!sandbox_policy.is_unconfined()).then(|| SandboxLaunch {
             policy: sandbox_policy.clone(),
             codex_exe,
@@ -410,6 +416,7 @@ impl Session {
             model_info,
             writable_roots: roots,
             warnings,
+            sandbox_warning,
         };
         Ok((session, info))
     }

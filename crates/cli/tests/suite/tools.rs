@@ -89,6 +89,12 @@ fn exec_command_runs_with_bypass_and_reports_output() {
     assert_eq!(input[call_pos]["call_id"], "call_1");
 }
 
+/// Whether this machine runs commands under the Landlock fallback (`codex doctor`).
+fn landlock_fallback(home: &codex_test_support::TestHome) -> bool {
+    let out = codex_command(home).arg("doctor").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("Landlock")
+}
+
 #[test]
 fn read_only_sandbox_blocks_writes_with_a_failed_item() {
     let args = json!({"cmd": "touch should_not_exist", "login": false}).to_string();
@@ -111,12 +117,16 @@ fn read_only_sandbox_blocks_writes_with_a_failed_item() {
     assert_eq!(completed["item"]["status"], "failed");
     assert_eq!(completed["item"]["exit_code"], 1);
     let shown = completed["item"]["aggregated_output"].as_str().unwrap();
-    assert!(shown.contains("Read-only file system"), "{shown}");
+    // bubblewrap: a read-only bind mount; the Landlock fallback: EACCES.
+    assert!(
+        shown.contains("Read-only file system") || shown.contains("Permission denied"),
+        "{shown}"
+    );
     let output = output_for(&model_requests(&server)[1].body, "call_1")["output"]
         .as_str()
         .unwrap()
         .to_string();
-    assert!(output.contains("Read-only file system"), "{output}");
+    assert!(output.contains(shown.trim()), "{output}");
     assert!(
         output.contains("[sandbox] "),
         "the model is told the sandbox blocked it: {output}"
@@ -164,7 +174,13 @@ fn workspace_write_confines_writes_network_and_git_hooks() {
         "inside\n"
     );
     assert!(!home.home().join("outside.txt").exists());
-    assert!(!home.workdir().join(".git/hooks/pre-commit").exists());
+    let fallback = landlock_fallback(&home);
+    if fallback {
+        // Landlock cannot carve `.git` out of a writable root: the user is warned instead.
+        assert!(out.stderr.contains(".git/.codex/.agents"), "{}", out.stderr);
+    } else {
+        assert!(!home.workdir().join(".git/hooks/pre-commit").exists());
+    }
     let statuses: Vec<(String, String)> = out
         .events()
         .iter()
@@ -178,23 +194,23 @@ fn workspace_write_confines_writes_network_and_git_hooks() {
         .collect();
     assert_eq!(statuses.len(), 4);
     assert_eq!(statuses[0].0, "completed");
-    for (status, output) in &statuses[1..] {
-        assert_eq!(status, "failed", "{output}");
+    for (i, (status, output)) in statuses.iter().enumerate().skip(1) {
+        if !(fallback && i == 2) {
+            assert_eq!(status, "failed", "command {i}: {output}");
+        }
     }
     let last = &model_requests(&server)[4].body;
     let out_text = |id: &str| output_for(last, id)["output"].as_str().unwrap().to_string();
-    assert!(
-        out_text("w_out").contains("Read-only file system"),
-        "{}",
-        out_text("w_out")
-    );
-    assert!(
-        out_text("w_git").contains("Read-only file system"),
-        "{}",
-        out_text("w_git")
-    );
+    let denied = |t: &str| t.contains("Read-only file system") || t.contains("Permission denied");
+    assert!(denied(&out_text("w_out")), "{}", out_text("w_out"));
+    if !fallback {
+        assert!(denied(&out_text("w_git")), "{}", out_text("w_git"));
+    }
     let net = out_text("w_net");
-    assert!(net.contains("Operation not permitted"), "{net}");
+    assert!(
+        net.contains("Operation not permitted") || net.contains("Permission denied"),
+        "{net}"
+    );
     assert!(
         net.contains("[sandbox] ") && net.contains("network"),
         "{net}"
