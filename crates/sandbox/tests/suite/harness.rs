@@ -15,9 +15,47 @@ use codex_sandbox::{Backend as ProbeBackend, Probe, ProbeOptions, SandboxPolicy,
 
 use super::ops::{PROBE_ENV, PROBE_TEST, SEP};
 
-/// The sandbox helper built from this crate (`src/bin/codex-linux-sandbox.rs`).
+/// The sandbox helper built from this crate (`src/bin/codex-linux-sandbox.rs`). When the
+/// checkout lives under `/tmp` (a writable root, where the sandbox refuses to run a helper a
+/// command could replace), a copy in `/var/tmp` is used instead.
 pub fn helper() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_codex-linux-sandbox"))
+    static HELPER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HELPER
+        .get_or_init(|| {
+            // A nested test process (case 51) inherits its parent's choice.
+            if let Some(path) = std::env::var_os(HELPER_ENV) {
+                return PathBuf::from(path);
+            }
+            let built = PathBuf::from(env!("CARGO_BIN_EXE_codex-linux-sandbox"));
+            if !under_slash_tmp(&built) {
+                return built;
+            }
+            // Where /var/tmp is not writable (nested runs), the built path it is.
+            let copy = || -> std::io::Result<PathBuf> {
+                use std::os::unix::fs::PermissionsExt;
+                let dir = tempfile::Builder::new()
+                    .prefix("sbx-helper-")
+                    .tempdir_in("/var/tmp")?
+                    .keep();
+                let copy = dir.join("codex-linux-sandbox");
+                std::fs::copy(&built, &copy)?;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+                Ok(copy)
+            };
+            copy().unwrap_or(built)
+        })
+        .clone()
+}
+
+/// Passes the helper path chosen by [`helper`] to nested test processes.
+pub const HELPER_ENV: &str = "CODEX_SANDBOX_TEST_HELPER";
+
+/// Whether `path` is inside `/tmp` (after resolving symlinks).
+fn under_slash_tmp(path: &Path) -> bool {
+    let tmp = std::fs::canonicalize("/tmp").unwrap_or_else(|_| PathBuf::from("/tmp"));
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .starts_with(tmp)
 }
 
 pub fn is_root() -> bool {
@@ -92,9 +130,16 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Self {
+        // Outside /tmp, also when the checkout itself is under /tmp.
+        let target_tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let preferred = if under_slash_tmp(target_tmp) {
+            Path::new("/var/tmp")
+        } else {
+            target_tmp
+        };
         let dir = tempfile::Builder::new()
             .prefix("sbx-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .tempdir_in(preferred)
             .or_else(|_| {
                 tempfile::Builder::new()
                     .prefix("sbx-")

@@ -136,6 +136,7 @@ fn case51_really_without_user_namespaces() {
         super::ops::PROBE_ENV,
         ["nested-run", &fx.ws("nested"), &fx.out("nested")].join(&super::ops::SEP.to_string()),
     );
+    cmd.env(super::harness::HELPER_ENV, super::harness::helper());
     let out = cmd.output().unwrap();
     let run = Run {
         status: out.status,

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Median launch overhead of the sandbox: 50 runs each of bare `true`, ours
+# `codex sandbox -- true` (read-only policy) and upstream @openai/codex@0.169.0's, in one run.
+# Needs: cargo, npm, python3, bubblewrap. Usage: bench/sandbox-overhead.sh [RUNS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+runs="${1:-50}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+cargo build --release -q -p codex-cli --bin codex --manifest-path "$root/Cargo.toml"
+npm install -q --no-audit --no-fund --prefix "$tmp/upstream" @openai/codex@0.169.0 >/dev/null 2>&1
+mkdir -p "$tmp/home" "$tmp/work"
+git init -q "$tmp/work"
+cd "$tmp/work"
+python3 - "$runs" "$root/target/release/codex" "$tmp/upstream/node_modules/.bin/codex" "$tmp/home" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, ours, upstream, home = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+env = {"PATH": os.environ["PATH"], "HOME": home, "CODEX_HOME": home}
+def median_ms(argv):
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+bare = median_ms(["true"])
+o = median_ms([ours, "sandbox", "--", "true"])
+u = median_ms([upstream, "sandbox", "--", "true"])
+print(f"bare true          {bare:7.2f} ms")
+print(f"ours sandbox       {o:7.2f} ms   overhead {o - bare:6.2f} ms")
+print(f"upstream sandbox   {u:7.2f} ms   overhead {u - bare:6.2f} ms")
+print(f"ratio ours/upstream overhead: {(o - bare) / (u - bare):.3f}x")
+PY
