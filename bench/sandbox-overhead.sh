@@ -5,7 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-50}"
-tmp="$(mktemp -d)"
+# Not under /tmp: upstream refuses to install its sandbox helper alias in a CODEX_HOME there.
+tmp="$(mktemp -d -p /var/tmp)"
 trap 'rm -rf "$tmp"' EXIT
 cargo build --release -q -p codex-cli --bin codex --manifest-path "$root/Cargo.toml"
 npm install -q --no-audit --no-fund --prefix "$tmp/upstream" @openai/codex@0.169.0 >/dev/null 2>&1

@@ -9,15 +9,21 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use codex_config::{ConfigOverrides, Env, find_codex_home, load_config};
-use codex_protocol::SandboxMode;
-use codex_sandbox::{ProbeOptions, SandboxPolicy};
+use codex_sandbox::ProbeOptions;
 
 use crate::{EXIT_FAILURE, EXIT_OK};
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
-    /// Permissions profile: `:read-only`, `:workspace` or `:danger-full-access`.
-    #[arg(short = 'P', long = "permissions-profile", value_name = "NAME")]
+    /// Permissions profile: `:read-only`, `:workspace`, `:danger-full-access` or a
+    /// `[permissions.<name>]` from config.toml (default: `default_permissions`, else
+    /// `sandbox_mode`).
+    #[arg(
+        short = 'P',
+        long = "permissions-profile",
+        visible_alias = "permission-profile",
+        value_name = "NAME"
+    )]
     profile: Option<String>,
 
     /// Directory to run in (the workspace root of the policy).
@@ -114,47 +120,38 @@ fn run_inner(mut args: SandboxArgs) -> anyhow::Result<u8> {
             .with_context(|| format!("--cd {}: no such directory", d.display()))?,
         None => std::env::current_dir().context("cannot determine the current directory")?,
     };
-    let profile_mode = match args.profile.as_deref() {
-        None if args.full_auto => Some(SandboxMode::WorkspaceWrite),
-        None => None,
-        Some(":read-only") => Some(SandboxMode::ReadOnly),
-        Some(":workspace") => Some(SandboxMode::WorkspaceWrite),
-        Some(":danger-full-access") => Some(SandboxMode::DangerFullAccess),
-        Some(other) => bail!(
-            "unknown permissions profile `{other}`: the built-in profiles are `:read-only`, `:workspace` and `:danger-full-access`"
-        ),
+    let permissions_profile = match (&args.profile, args.full_auto) {
+        (Some(name), _) => Some(name.clone()),
+        (None, true) => Some(":workspace".to_string()),
+        (None, false) => None,
     };
     let codex_home = find_codex_home(&env)?;
     let config = load_config(
         &codex_home,
         &args.config_overrides,
         ConfigOverrides {
-            sandbox_mode: profile_mode,
+            permissions_profile,
             cwd: Some(cwd.clone()),
             ..Default::default()
         },
         &env,
     )?;
+    if let Some(note) = &config.permissions.note {
+        eprintln!("warning: {note}");
+    }
     let legacy = config
         .config_toml
         .features
         .get("use_legacy_landlock")
         .copied()
         .unwrap_or(false);
-    let ww = &config.sandbox_workspace_write;
     let mut child_env = config
         .shell_environment_policy
         .apply(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut roots = vec![cwd.clone()];
-    roots.extend(ww.writable_roots.iter().cloned());
-    let policy = SandboxPolicy {
-        mode: config.sandbox_mode,
-        writable_roots: roots,
-        network_access: ww.network_access,
-        exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var,
-        exclude_slash_tmp: ww.exclude_slash_tmp,
-        tmpdir: child_env.get("TMPDIR").map(PathBuf::from),
-    };
+    let policy = codex_core::sandbox_policy(
+        &config.permissions,
+        child_env.get("TMPDIR").map(PathBuf::from),
+    );
     let probe = probe(&env, legacy);
     if let Some(w) = probe.warning() {
         eprintln!("warning: {w}");

@@ -14,6 +14,7 @@ use codex_protocol::WireApi;
 use serde::Deserialize;
 use serde::Serialize;
 
+use crate::permissions::PermissionProfileToml;
 use crate::shell_env::ShellEnvironmentPolicy;
 
 /// The whole of `config.toml` after layering. Every field is optional; defaults are applied
@@ -36,6 +37,12 @@ pub struct ConfigToml {
     pub approval_policy: Option<AskForApproval>,
     pub sandbox_mode: Option<SandboxMode>,
     pub sandbox_workspace_write: Option<SandboxWorkspaceWrite>,
+    /// The permission profile to use: a built-in (`:read-only`, `:workspace`,
+    /// `:danger-full-access`) or a `[permissions.<name>]` name.
+    pub default_permissions: Option<String>,
+    /// `[permissions.<name>]`.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, PermissionProfileToml>,
     pub project_doc_max_bytes: Option<usize>,
     pub project_doc_fallback_filenames: Option<Vec<String>>,
     pub developer_instructions: Option<String>,
@@ -192,8 +199,6 @@ const OPAQUE_TOP_LEVEL: &[&str] = &[
     "model_catalog_json",
     "approvals_reviewer",
     "auto_review",
-    "default_permissions",
-    "permissions",
     "allow_login_shell",
     "compact_prompt",
     "experimental_compact_prompt_file",

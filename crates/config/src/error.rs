@@ -129,6 +129,36 @@ pub enum ConfigError {
         key: String,
         id: String,
     },
+    /// `default_permissions`, `-P` or `extends` names no built-in and no `[permissions.<name>]`.
+    #[error(
+        "{origin}: {key}: unknown permissions profile `{name}`; built-in: :read-only, :workspace, :danger-full-access; defined: {}",
+        if defined.is_empty() { "none".to_owned() } else { defined.join(", ") }
+    )]
+    UnknownPermissionsProfile {
+        origin: Origin,
+        key: String,
+        name: String,
+        /// The `[permissions.<name>]` names, sorted.
+        defined: Vec<String>,
+    },
+    /// A `[permissions.<name>]` table uses a reserved `:`-name (the built-ins cannot be
+    /// redefined).
+    #[error(
+        "{origin}: {key}: `{name}` is reserved: built-in permissions profiles (:read-only, :workspace, :danger-full-access) cannot be redefined and profile names cannot start with `:`; use another name and `extends = \"{name}\"`"
+    )]
+    BuiltinPermissionsProfile {
+        origin: Origin,
+        key: String,
+        name: String,
+    },
+    /// `extends` loops back to a profile already in the chain.
+    #[error("{origin}: {key}: permissions profiles extend each other in a cycle: {}", cycle.join(" -> "))]
+    PermissionsExtendsCycle {
+        origin: Origin,
+        key: String,
+        /// The chain, first profile repeated at the end (`a -> b -> a`).
+        cycle: Vec<String>,
+    },
     /// The `replay` provider was selected without `replay_file`.
     #[error(
         "{origin}: model_provider: the `replay` provider needs `replay_file` (a recorded rollout)"

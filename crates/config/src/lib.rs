@@ -15,6 +15,7 @@
 //! | `load` | [`load_config`], [`Config`], [`ConfigOverrides`] |
 //! | `provider` | [`ModelProviderInfo`], built-in providers, API keys, headers |
 //! | `shell_env` | [`ShellEnvironmentPolicy`] |
+//! | `permissions` | [`PermissionProfile`]: `default_permissions`, `[permissions.<name>]`, built-ins, legacy `sandbox_mode` |
 //! | `persist` | [`set_config_value`]: `toml_edit` write-back keeping comments |
 //! | [`models`] | the model catalog, [`models::model_info`] |
 //! | `error` | [`ConfigError`], [`Origin`] |
@@ -26,6 +27,7 @@ mod error;
 mod layers;
 mod load;
 pub mod models;
+mod permissions;
 mod persist;
 mod provider;
 mod shell_env;
@@ -55,6 +57,12 @@ pub use load::DEFAULT_OSS_MODEL;
 pub use load::DEFAULT_PROJECT_DOC_MAX_BYTES;
 pub use load::UnknownKey;
 pub use load::load_config;
+pub use permissions::BUILTIN_PERMISSION_PROFILES;
+pub use permissions::FileSystemAccess;
+pub use permissions::NetworkPermissionsToml;
+pub use permissions::PermissionProfile;
+pub use permissions::PermissionProfileToml;
+pub use permissions::PermissionsSource;
 pub use persist::set_config_value;
 pub use provider::BUILT_IN_PROVIDER_IDS;
 pub use provider::DEFAULT_OPENAI_BASE_URL;

@@ -29,6 +29,10 @@ use crate::layers::Target;
 use crate::layers::dotted;
 use crate::layers::set_path;
 use crate::models::model_info;
+use crate::permissions::PermissionProfile;
+use crate::permissions::PermissionsInput;
+use crate::permissions::expand_home;
+use crate::permissions::resolve_permissions;
 use crate::provider::BUILT_IN_PROVIDER_IDS;
 use crate::provider::ModelProviderInfo;
 use crate::provider::OLLAMA_PROVIDER_ID;
@@ -50,7 +54,11 @@ pub struct ConfigOverrides {
     pub model_provider: Option<String>,
     /// `-p NAME`.
     pub profile: Option<String>,
+    /// `-s/--sandbox`: beats any permissions profile.
     pub sandbox_mode: Option<SandboxMode>,
+    /// `-P/--permissions-profile NAME`: a built-in or `[permissions.<name>]` profile; beats
+    /// `default_permissions` and `sandbox_mode` from config, loses to `sandbox_mode` here.
+    pub permissions_profile: Option<String>,
     pub approval_policy: Option<AskForApproval>,
     /// The session's working directory. Required: the CLI always passes it.
     pub cwd: Option<PathBuf>,
@@ -100,7 +108,13 @@ pub struct Config {
     /// Token count that triggers automatic compaction, if configured.
     pub model_auto_compact_token_limit: Option<i64>,
     pub approval_policy: AskForApproval,
+    /// The mode [`permissions`](Self::permissions) amounts to
+    /// ([`PermissionProfile::sandbox_mode`]); the legacy `sandbox_mode` when no profile is
+    /// chosen.
     pub sandbox_mode: SandboxMode,
+    /// The permissions commands run with: `-s`, else `-P`/`default_permissions`, else the
+    /// profile derived from `sandbox_mode` and `[sandbox_workspace_write]`.
+    pub permissions: PermissionProfile,
     /// With `writable_roots` resolved to absolute paths.
     pub sandbox_workspace_write: SandboxWorkspaceWrite,
     /// `--add-dir` roots, absolute.
@@ -534,11 +548,26 @@ impl Resolver<'_> {
             .iter()
             .map(|root| self.resolve_path(&["sandbox_workspace_write", "writable_roots"], root))
             .collect();
-        let additional_writable_roots = overrides
+        let additional_writable_roots: Vec<PathBuf> = overrides
             .additional_writable_roots
             .iter()
             .map(|root| self.cwd.join(expand_home(root, self.env)))
             .collect();
+        let mut project_roots = vec![self.cwd.to_owned()];
+        project_roots.extend(additional_writable_roots.iter().cloned());
+        let permissions = resolve_permissions(&PermissionsInput {
+            stack: self.stack,
+            config_file: self.config_file,
+            env: self.env,
+            cwd: self.cwd,
+            project_roots,
+            workspace_write: &sandbox_workspace_write,
+            profiles: &cfg.permissions,
+            default_permissions: cfg.default_permissions.as_deref(),
+            sandbox_mode: cfg.sandbox_mode,
+            sandbox_flag: overrides.sandbox_mode,
+            profile_flag: overrides.permissions_profile.as_deref(),
+        })?;
 
         Ok(Config {
             codex_home: codex_home.to_owned(),
@@ -557,10 +586,8 @@ impl Resolver<'_> {
                 .approval_policy
                 .or(cfg.approval_policy)
                 .unwrap_or_default(),
-            sandbox_mode: overrides
-                .sandbox_mode
-                .or(cfg.sandbox_mode)
-                .unwrap_or_default(),
+            sandbox_mode: permissions.sandbox_mode(),
+            permissions,
             sandbox_workspace_write,
             additional_writable_roots,
             project_doc_max_bytes: cfg
@@ -655,11 +682,4 @@ enum Choice {
     Flag(&'static str, &'static str),
     /// A config key.
     Key(&'static str),
-}
-
-fn expand_home(path: &Path, env: &Env) -> PathBuf {
-    match (path.strip_prefix("~"), env.get_non_empty("HOME")) {
-        (Ok(rest), Some(home)) => Path::new(home).join(rest),
-        _ => path.to_owned(),
-    }
 }

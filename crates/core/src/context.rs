@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use codex_config::PermissionProfile;
 use codex_protocol::{AskForApproval, ResponseItem, SandboxMode};
+use codex_sandbox::SandboxPolicy;
 
 /// Our own base instructions (sent as the first developer message, as upstream 0.169 does).
 pub const BASE_INSTRUCTIONS: &str = include_str!("base_instructions.md");
@@ -15,6 +17,60 @@ pub struct PermissionsInfo {
     pub approval_policy: AskForApproval,
     pub network_access: bool,
     pub writable_roots: Vec<PathBuf>,
+    /// Set for a `[permissions.<name>]` profile (not for the built-ins or `sandbox_mode`).
+    pub profile: Option<ProfileSummary>,
+}
+
+/// What the model is told about a user-defined permissions profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub description: Option<String>,
+    /// `:root = "none"`: only system directories and named paths are readable.
+    pub restricted_read: bool,
+    pub read_only: Vec<PathBuf>,
+    pub hidden: Vec<PathBuf>,
+}
+
+impl ProfileSummary {
+    /// The summary of `profile` as enforced by `policy`; `None` unless user-defined.
+    pub fn of(profile: &PermissionProfile, policy: &SandboxPolicy) -> Option<Self> {
+        profile.is_user_defined().then(|| ProfileSummary {
+            name: profile.name.clone(),
+            description: profile.description.clone(),
+            restricted_read: !policy.full_read_access,
+            read_only: policy.read_only_paths.clone(),
+            hidden: policy.denied_paths.clone(),
+        })
+    }
+
+    fn text(&self) -> String {
+        let list = |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut text = format!("The permissions profile `{}` applies", self.name);
+        if let Some(d) = &self.description {
+            text.push_str(&format!(" ({d})"));
+        }
+        text.push('.');
+        if self.restricted_read {
+            text.push_str(" Only system directories, the writable roots and the paths named here can be read.");
+        }
+        if !self.read_only.is_empty() {
+            text.push_str(&format!(" Read-only: {}.", list(&self.read_only)));
+        }
+        if !self.hidden.is_empty() {
+            text.push_str(&format!(
+                " Hidden (no access; do not try to read or change them): {}.",
+                list(&self.hidden)
+            ));
+        }
+        text
+    }
 }
 
 /// `<permissions instructions>` developer text.
@@ -58,8 +114,13 @@ pub fn permissions_text(p: &PermissionsInfo) -> String {
             "The approval policy is `untrusted`: commands that are not known to be safe need the user's approval."
         }
     };
+    let profile = p
+        .profile
+        .as_ref()
+        .map(|s| format!("{}\n", s.text()))
+        .unwrap_or_default();
     format!(
-        "<permissions instructions>\n{mode}\n{network}\n{approval}\n</permissions instructions>"
+        "<permissions instructions>\n{mode}\n{profile}{network}\n{approval}\n</permissions instructions>"
     )
 }
 

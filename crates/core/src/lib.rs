@@ -7,6 +7,7 @@ mod auth;
 mod context;
 mod error;
 mod events;
+mod permissions;
 mod rollout;
 mod session;
 mod tool_specs;
@@ -19,6 +20,7 @@ pub use approval::{
 pub use codex_protocol::ReviewDecision;
 pub use context::{BASE_INSTRUCTIONS, ProjectDoc, discover_project_docs};
 pub use error::CodexError;
+pub use permissions::sandbox_policy;
 pub use rollout::{
     LoadedRollout, find_last_rollout, find_rollout_by_id, list_rollouts, load_rollout,
 };

@@ -14,7 +14,6 @@ use codex_protocol::{
     ReasoningSummaryPart, ResponseEvent, ResponseItem, RolloutItem, SandboxMode, SandboxPolicyItem,
     SessionMeta, TokenUsage, TokenUsageInfo, TurnContextItem, UserInput,
 };
-use codex_sandbox::SandboxPolicy;
 use codex_tools::exec::SandboxLaunch;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
@@ -22,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::approval::ApprovalState;
 use crate::context::{
-    BASE_INSTRUCTIONS, PermissionsInfo, discover_project_docs, environment_context,
+    BASE_INSTRUCTIONS, PermissionsInfo, ProfileSummary, discover_project_docs, environment_context,
     permissions_text, project_docs_message,
 };
 use crate::error::CodexError;
@@ -135,47 +134,6 @@ enum TurnError {
     Client(ClientError),
 }
 
-fn writable_roots(config: &Config, env: &Env) -> Vec<PathBuf> {
-    let ww = &config.sandbox_workspace_write;
-    let mut roots = vec![config.cwd.clone()];
-    roots.extend(config.additional_writable_roots.iter().cloned());
-    roots.extend(ww.writable_roots.iter().cloned());
-    if !ww.exclude_slash_tmp {
-        roots.push(PathBuf::from("/tmp"));
-    }
-    if !ww.exclude_tmpdir_env_var
-        && let Some(t) = env.get_non_empty("TMPDIR")
-    {
-        roots.push(PathBuf::from(t));
-    }
-    let mut out: Vec<PathBuf> = Vec::new();
-    for r in roots {
-        let r = crate::tools::normalize(&config.cwd.join(r));
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    }
-    out
-}
-
-/// The roots the user named: cwd, `--add-dir`s and `sandbox_workspace_write.writable_roots`
-/// (the sandbox adds `/tmp` and `$TMPDIR` itself, per its policy flags).
-fn explicit_writable_roots(config: &Config) -> Vec<PathBuf> {
-    let mut roots = vec![config.cwd.clone()];
-    roots.extend(config.additional_writable_roots.iter().cloned());
-    roots.extend(
-        config
-            .sandbox_workspace_write
-            .writable_roots
-            .iter()
-            .cloned(),
-    );
-    roots
-        .into_iter()
-        .map(|r| crate::tools::normalize(&config.cwd.join(r)))
-        .collect()
-}
-
 fn git_info(cwd: &std::path::Path) -> Option<GitInfo> {
     let run = |args: &[&str]| {
         std::process::Command::new("git")
@@ -250,27 +208,33 @@ impl Session {
             replay,
         );
 
-        let roots = writable_roots(&config, &env);
+        let child_env = config
+            .shell_environment_policy
+            .apply(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        // The permissions profile (or the one derived from `sandbox_mode`) decides the policy.
+        let sandbox_policy = crate::permissions::sandbox_policy(
+            &config.permissions,
+            child_env.get("TMPDIR").map(PathBuf::from),
+        );
+        if let Some(note) = &config.permissions.note {
+            warnings.push(note.clone());
+        }
+        let mut roots: Vec<PathBuf> = Vec::new();
+        for r in sandbox_policy.requested_writable_roots() {
+            let r = crate::tools::normalize(&config.cwd.join(r));
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
         let permissions = PermissionsInfo {
             sandbox_mode: config.sandbox_mode,
             approval_policy: config.approval_policy,
-            network_access: config.sandbox_workspace_write.network_access,
+            network_access: sandbox_policy.has_network(),
             writable_roots: match config.sandbox_mode {
                 SandboxMode::WorkspaceWrite => roots.clone(),
                 SandboxMode::ReadOnly | SandboxMode::DangerFullAccess => Vec::new(),
             },
-        };
-        let child_env = config
-            .shell_environment_policy
-            .apply(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let ww = &config.sandbox_workspace_write;
-        let sandbox_policy = SandboxPolicy {
-            mode: config.sandbox_mode,
-            writable_roots: explicit_writable_roots(&config),
-            network_access: ww.network_access,
-            exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var,
-            exclude_slash_tmp: ww.exclude_slash_tmp,
-            tmpdir: child_env.get("TMPDIR").map(PathBuf::from),
+            profile: ProfileSummary::of(&config.permissions, &sandbox_policy),
         };
         let sandbox_warning = (!sandbox_policy.is_unconfined())
             .then(|| codex_sandbox::probe().warning())

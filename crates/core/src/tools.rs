@@ -10,6 +10,7 @@ use codex_protocol::{
     AskForApproval, ContentItem, EventMsg, FileChangeSummary, FunctionCallOutputPayload,
     PatchChangeKind, ResponseItem, ReviewDecision, SandboxMode, TodoItem, ToolStatus,
 };
+use codex_sandbox::PathAccess;
 use codex_tools::apply_patch::{self, FileChangeKind, Hunk};
 use codex_tools::exec::{
     ExecCommandParams, ExecEnv, ExecSessionManager, SandboxLaunch, ShellParams, WriteStdinParams,
@@ -677,6 +678,26 @@ impl ToolContext {
                         first.to_string_lossy()
                     ));
                 }
+                // A permissions profile's read-only and hidden paths inside the writable roots.
+                if let Some(launch) = &self.sandbox
+                    && launch.policy.has_path_rules()
+                {
+                    match crate::permissions::effective_access(&launch.policy, path) {
+                        PathAccess::Write => {}
+                        PathAccess::Read => {
+                            return Err(format!(
+                                "patch rejected: {} is read-only under the permissions profile",
+                                path.display()
+                            ));
+                        }
+                        PathAccess::None => {
+                            return Err(format!(
+                                "patch rejected: {} is hidden by the permissions profile (no access)",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
                 Ok(())
             }
         }
@@ -815,6 +836,14 @@ impl ToolContext {
     /// Reads an image and returns a `data:` URL.
     fn view_image(&self, path: &Path) -> Result<String, String> {
         let path = self.resolve(path);
+        if let Some(launch) = &self.sandbox
+            && crate::permissions::effective_access(&launch.policy, &path) == PathAccess::None
+        {
+            return Err(format!(
+                "view_image: {} is hidden by the permissions profile (no access)",
+                path.display()
+            ));
+        }
         let mime = match path
             .extension()
             .and_then(|e| e.to_str())

@@ -13,7 +13,9 @@
 //!                keep `prepared` alive until the child has exited.
 //! ```
 //!
-//! * [`SandboxPolicy`]: mode, writable roots, network, `/tmp` and `$TMPDIR` switches.
+//! * [`SandboxPolicy`]: mode, writable roots, network, `/tmp` and `$TMPDIR` switches, and a
+//!   permission profile's path rules (read-only paths, hidden paths, `:root` read or none;
+//!   the deepest rule covering a path decides, [`SandboxPolicy::access_at`]).
 //! * [`probe`] / [`probe_with`] → [`Probe`]: which [`Backend`] works here and why the
 //!   stronger ones do not (`codex sandbox --probe` prints [`Probe::describe`]).
 //! * [`prepare`] / [`Probe::prepare`] → [`PreparedCommand`]: argv + `CODEX_SANDBOX*` env.
@@ -35,7 +37,8 @@
 //! fresh `/dev` and `/proc`, `/proc/sys` read-only, writable roots bound read-write, and
 //! `.git`/`.codex`/`.agents` (plus a `.git` file's gitdir) re-bound read-only, with empty
 //! placeholders for missing ones (created as the caller, removed with the last
-//! [`PreparedCommand`] using them).
+//! [`PreparedCommand`] using them). A permission profile's read-only paths are re-bound
+//! read-only and its hidden (`none`) paths covered by an empty read-only tmpfs or `/dev/null`.
 //!
 //! **Seccomp delivery.** bwrap's `--add-seccomp-fd` would need an fd inherited into bwrap,
 //! i.e. an `unsafe` `pre_exec` hook (or fd plumbing through `pty-process`) in the tool runner,
@@ -69,6 +72,9 @@
 //!   whose target would land in a writable root is refused ([`SandboxError::DanglingProtectedLink`]).
 //! * With bubblewrap the command has no controlling terminal (`--new-session`): `/dev/tty`
 //!   fails with `ENXIO`, so password prompts fail fast instead of hanging.
+//! * Permission profiles under the Landlock fallback: Landlock can only grant, so a directory
+//!   holding a read-only or hidden path is granted entry by entry; new files directly inside
+//!   it cannot be created there (bubblewrap has no such limit).
 //! * The seccomp filter denies `ptrace`, so `strace`/`gdb` do not work inside the sandbox;
 //!   with the network off it also denies `connect`/`bind` on unix sockets.
 
@@ -89,12 +95,12 @@ pub use env::{
     is_sandbox_env_var, sandbox_env_vars,
 };
 pub use error::SandboxError;
-pub use policy::{PROTECTED_NAMES, SandboxPolicy};
+pub use policy::{PROTECTED_NAMES, PathAccess, SYSTEM_READ_ROOTS, SandboxPolicy};
 pub use prepare::{PreparedCommand, prepare};
 pub use probe::{
     Backend, BwrapInfo, LANDLOCK_FALLBACK_WARNING, Probe, ProbeOptions, probe, probe_with,
 };
-pub use seatbelt::{SANDBOX_EXEC, SeatbeltProfile, seatbelt_profile};
+pub use seatbelt::{SANDBOX_EXEC, SEATBELT_SYSTEM_READ, SeatbeltProfile, seatbelt_profile};
 
 pub use codex_protocol::SandboxMode;
 

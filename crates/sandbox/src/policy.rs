@@ -1,8 +1,9 @@
-//! The platform-neutral policy and its resolution into concrete paths: canonical writable roots
-//! and the protected `.git` / `.codex` / `.agents` entries under each of them.
+//! The platform-neutral policy and its resolution into concrete paths: canonical writable roots,
+//! the protected `.git` / `.codex` / `.agents` entries under each of them, and a permission
+//! profile's read-only and hidden paths.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use codex_protocol::SandboxMode;
 
@@ -13,18 +14,49 @@ use crate::error::SandboxError;
 /// project config and skills.
 pub const PROTECTED_NAMES: [&str; 3] = [".git", ".codex", ".agents"];
 
+/// What stays readable when a permission profile says `:root = "none"`
+/// ([`SandboxPolicy::full_read_access`] is false): the directories programs and the dynamic
+/// loader need to start. Anything else must be named (`read`/`write`) in the profile.
+pub const SYSTEM_READ_ROOTS: [&str; 8] = [
+    "/bin", "/sbin", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+];
+
+/// Access a sandboxed command has to a path. Ordered: `None < Read < Write`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PathAccess {
+    /// Hidden: neither readable nor writable.
+    None,
+    /// Readable (and executable), not writable.
+    Read,
+    /// Readable and writable.
+    Write,
+}
+
 /// What a sandboxed command may do. The same policy drives every platform.
 ///
 /// Paths are absolute; symlinks are resolved by the sandbox (a root reached through a symlink
-/// is writable at its real location). Roots that do not exist are skipped.
+/// is writable at its real location). Paths that do not exist are skipped.
+///
+/// A permission profile adds per-path rules on top of the mode: [`read_only_paths`],
+/// [`denied_paths`] and [`full_read_access`]. Among the writable roots, read-only paths and
+/// denied paths, **the deepest path covering a file decides** its access (a `read` directory
+/// inside a writable root stays read-only; a `write` directory inside a hidden one is
+/// writable); at the same path the most restrictive wins. `.git`/`.codex`/`.agents` under every
+/// writable root stay read-only regardless. The constructors leave these rules empty, which is
+/// exactly the legacy `sandbox_mode` behaviour.
+///
+/// [`read_only_paths`]: Self::read_only_paths
+/// [`denied_paths`]: Self::denied_paths
+/// [`full_read_access`]: Self::full_read_access
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxPolicy {
     /// `sandbox_mode`: `read-only` reads everywhere and writes nowhere; `workspace-write`
     /// writes under [`writable_roots`](Self::writable_roots) plus the temp dirs;
-    /// `danger-full-access` runs commands unconfined.
+    /// `danger-full-access` runs commands unconfined (every other field is ignored).
     pub mode: SandboxMode,
     /// Writable roots for `workspace-write`: the session cwd first, then `--add-dir`s and
-    /// `[sandbox_workspace_write] writable_roots`. Ignored by the other modes.
+    /// `[sandbox_workspace_write] writable_roots` (or a profile's `write` paths). Ignored by
+    /// the other modes.
     pub writable_roots: Vec<PathBuf>,
     /// Network access for confined modes (`[sandbox_workspace_write] network_access`, or a
     /// permission profile's `network.enabled`). `danger-full-access` always has network.
@@ -36,6 +68,17 @@ pub struct SandboxPolicy {
     /// The value of `$TMPDIR` in the environment commands run with (the caller reads the
     /// environment; this crate does not).
     pub tmpdir: Option<PathBuf>,
+    /// `:root = "read"` (the default): everything not covered by a deeper rule is readable.
+    /// `false` (`:root = "none"`): only [`SYSTEM_READ_ROOTS`], the read-only paths and the
+    /// writable roots can be read (plus `/dev` and `/proc`, which every sandbox provides).
+    pub full_read_access: bool,
+    /// Readable but not writable, also beneath a writable root (a profile's `read` paths).
+    pub read_only_paths: Vec<PathBuf>,
+    /// No access at all (a profile's `none` paths): inside the sandbox a directory is an empty
+    /// read-only directory and a file cannot be opened (bubblewrap), or the path is simply not
+    /// granted (Landlock). Paths that do not exist are not hidden (there is nothing to hide),
+    /// so a command may create them when they lie in a writable root.
+    pub denied_paths: Vec<PathBuf>,
 }
 
 impl SandboxPolicy {
@@ -48,6 +91,9 @@ impl SandboxPolicy {
             exclude_tmpdir_env_var: false,
             exclude_slash_tmp: false,
             tmpdir: None,
+            full_read_access: true,
+            read_only_paths: Vec::new(),
+            denied_paths: Vec::new(),
         }
     }
 
@@ -85,6 +131,12 @@ impl SandboxPolicy {
         }
     }
 
+    /// Whether the policy has per-path rules beyond the legacy modes (a permission profile
+    /// with `read`/`none` paths or `:root = "none"`).
+    pub fn has_path_rules(&self) -> bool {
+        !self.full_read_access || !self.read_only_paths.is_empty() || !self.denied_paths.is_empty()
+    }
+
     /// The roots a command may write, as given (absolute, unresolved), including `/tmp` and
     /// `$TMPDIR` unless excluded. Empty unless the mode is `workspace-write`.
     pub fn requested_writable_roots(&self) -> Vec<PathBuf> {
@@ -104,9 +156,70 @@ impl SandboxPolicy {
             }
         }
     }
+
+    /// The access the policy's rules give `path` (absolute), judged lexically: no symlink is
+    /// resolved and the file system is not touched, so callers that write on the host (the
+    /// in-process `apply_patch`) should also check the path's real location. `.git`,
+    /// `.codex` and `.agents` are not considered here.
+    pub fn access_at(&self, path: &Path) -> PathAccess {
+        if self.is_unconfined() {
+            return PathAccess::Write;
+        }
+        let path = lexical_normalize(path);
+        let mut best: Option<(usize, PathAccess)> = None;
+        let mut consider = |rule: &Path, access: PathAccess| {
+            let rule = lexical_normalize(rule);
+            if !path.starts_with(&rule) {
+                return;
+            }
+            let depth = rule.components().count();
+            best = match best {
+                Some((d, a)) if d > depth || (d == depth && a <= access) => Some((d, a)),
+                _ => Some((depth, access)),
+            };
+        };
+        consider(
+            Path::new("/"),
+            if self.full_read_access {
+                PathAccess::Read
+            } else {
+                PathAccess::None
+            },
+        );
+        if !self.full_read_access {
+            for root in SYSTEM_READ_ROOTS {
+                consider(Path::new(root), PathAccess::Read);
+            }
+        }
+        for root in self.requested_writable_roots() {
+            consider(&root, PathAccess::Write);
+        }
+        for p in &self.read_only_paths {
+            consider(p, PathAccess::Read);
+        }
+        for p in &self.denied_paths {
+            consider(p, PathAccess::None);
+        }
+        best.map_or(PathAccess::None, |(_, a)| a)
+    }
 }
 
-/// The policy's writable paths resolved on this machine.
+/// `path` with `.` removed and `..` applied lexically.
+fn lexical_normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::RootDir | Component::Prefix(_) | Component::Normal(_) => out.push(c),
+        }
+    }
+    out
+}
+
+/// The policy's paths resolved on this machine.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ResolvedRoots {
     /// Canonical writable roots, parents before children, no duplicates.
@@ -115,23 +228,52 @@ pub(crate) struct ResolvedRoots {
     pub read_only: Vec<PathBuf>,
     /// Protected names that do not exist: creating them must fail.
     pub missing: Vec<PathBuf>,
+    /// A profile's `read` paths that exist (canonical), parents first.
+    pub profile_read_only: Vec<PathBuf>,
+    /// A profile's `none` paths that exist (canonical), parents first.
+    pub denied: Vec<PathBuf>,
+    /// `:root = "none"`: only [`Self::system_read`] and the paths above are readable.
+    pub restricted_read: bool,
+    /// With [`Self::restricted_read`]: the [`SYSTEM_READ_ROOTS`] that exist, as spelled there
+    /// (`/bin` may be a symlink to `usr/bin`).
+    pub system_read: Vec<PathBuf>,
 }
 
-/// Resolves the policy's writable roots and their protected entries.
-pub(crate) fn resolve(policy: &SandboxPolicy) -> Result<ResolvedRoots, SandboxError> {
-    let mut roots = Vec::new();
-    for root in policy.requested_writable_roots() {
-        if !root.is_absolute() {
-            return Err(SandboxError::RelativePath { path: root });
-        }
-        match std::fs::canonicalize(&root) {
-            Ok(real) => {
-                if !roots.contains(&real) {
-                    roots.push(real);
-                }
+impl ResolvedRoots {
+    /// Every path rule with its access, parents before children (stable for equal depths),
+    /// one entry per path (the most restrictive when a path is named twice): writable roots,
+    /// protected paths, profile read-only paths, denied paths.
+    pub(crate) fn path_rules(&self) -> Vec<(PathBuf, PathAccess)> {
+        let mut rules: Vec<(PathBuf, PathAccess)> = Vec::new();
+        let all = self
+            .roots
+            .iter()
+            .map(|p| (p, PathAccess::Write))
+            .chain(self.read_only.iter().map(|p| (p, PathAccess::Read)))
+            .chain(self.profile_read_only.iter().map(|p| (p, PathAccess::Read)))
+            .chain(self.denied.iter().map(|p| (p, PathAccess::None)));
+        for (path, access) in all {
+            match rules.iter_mut().find(|(p, _)| p == path) {
+                Some((_, existing)) => *existing = (*existing).min(access),
+                None => rules.push((path.clone(), access)),
             }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(SandboxError::Resolve { path: root, source }),
+        }
+        rules.sort_by_key(|(p, _)| p.components().count());
+        rules
+    }
+}
+
+/// Resolves the policy's writable roots, their protected entries and the profile's paths.
+pub(crate) fn resolve(policy: &SandboxPolicy) -> Result<ResolvedRoots, SandboxError> {
+    let denied = canonical_existing(&policy.denied_paths)?;
+    let mut profile_read_only = canonical_existing(&policy.read_only_paths)?;
+    // At the same path the most restrictive rule wins.
+    profile_read_only.retain(|p| !denied.contains(p));
+
+    let mut roots = Vec::new();
+    for real in canonical_existing(&policy.requested_writable_roots())? {
+        if !roots.contains(&real) && !denied.contains(&real) && !profile_read_only.contains(&real) {
+            roots.push(real);
         }
     }
     roots.sort_by_key(|p| p.components().count());
@@ -146,8 +288,10 @@ pub(crate) fn resolve(policy: &SandboxPolicy) -> Result<ResolvedRoots, SandboxEr
     let mut read_only = Vec::new();
     let mut missing = Vec::new();
     for root in &roots {
-        if !root.is_dir() {
-            // A single writable file has no children to protect.
+        if !root.is_dir() || root == Path::new("/") {
+            // A single writable file has no children to protect; a writable `/` (a profile's
+            // `:root = "write"`) gave everything away, and placeholders in `/` would only
+            // clutter the host.
             continue;
         }
         let mut root_missing = Vec::new();
@@ -165,14 +309,56 @@ pub(crate) fn resolve(policy: &SandboxPolicy) -> Result<ResolvedRoots, SandboxEr
     // gitdir added with `--add-dir`) wins over the protection.
     read_only.retain(|p| !roots.iter().any(|r| r.starts_with(p)));
     missing.retain(|p| !roots.iter().any(|r| r.starts_with(p)));
+    // A protected path the profile hides stays hidden.
+    read_only.retain(|p| !denied.contains(p));
     read_only.sort_by_key(|p| p.components().count());
     read_only.dedup();
     missing.dedup();
+    let system_read = if policy.full_read_access {
+        Vec::new()
+    } else {
+        SYSTEM_READ_ROOTS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
+            .collect()
+    };
     Ok(ResolvedRoots {
         roots,
         read_only,
         missing,
+        profile_read_only,
+        denied,
+        restricted_read: !policy.full_read_access,
+        system_read,
     })
+}
+
+/// Canonical forms of the paths that exist, parents first, without duplicates. Relative paths
+/// are refused; paths that do not exist are skipped.
+fn canonical_existing(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SandboxError> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if !path.is_absolute() {
+            return Err(SandboxError::RelativePath { path: path.clone() });
+        }
+        match std::fs::canonicalize(path) {
+            Ok(real) => {
+                if !out.contains(&real) {
+                    out.push(real);
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(SandboxError::Resolve {
+                    path: path.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|p| p.components().count());
+    Ok(out)
 }
 
 /// Resolves `<root>/<name>` into read-only paths or a missing entry.
@@ -399,5 +585,79 @@ mod tests {
         let r = resolve(&p).unwrap();
         assert!(!r.read_only.contains(&ws.join(".git")));
         assert!(r.roots.contains(&ws.join(".git")));
+    }
+
+    #[test]
+    fn access_at_takes_the_deepest_rule() {
+        let mut p = SandboxPolicy::workspace_write(vec!["/w".into()]);
+        p.exclude_slash_tmp = true;
+        p.read_only_paths = vec!["/w/docs".into(), "/home/u/.gitconfig".into()];
+        p.denied_paths = vec!["/w/secret".into(), "/home/u".into(), "/w/docs".into()];
+        p.writable_roots.push("/w/secret/out".into());
+        let at = |s: &str| p.access_at(Path::new(s));
+        assert_eq!(at("/w/src/main.rs"), PathAccess::Write);
+        assert_eq!(at("/w/secret/key"), PathAccess::None);
+        assert_eq!(at("/w/secret/out/x"), PathAccess::Write);
+        assert_eq!(at("/w/secret/../src/x"), PathAccess::Write);
+        // `/w/docs` is both read-only and denied: the most restrictive wins.
+        assert_eq!(at("/w/docs/a.md"), PathAccess::None);
+        assert_eq!(at("/home/u/.ssh/id"), PathAccess::None);
+        assert_eq!(at("/home/u/.gitconfig"), PathAccess::Read);
+        assert_eq!(at("/etc/passwd"), PathAccess::Read);
+        assert_eq!(at("/tmp/x"), PathAccess::Read);
+
+        p.full_read_access = false;
+        assert_eq!(p.access_at(Path::new("/etc/passwd")), PathAccess::Read);
+        assert_eq!(p.access_at(Path::new("/opt/x")), PathAccess::None);
+        assert!(p.has_path_rules());
+        assert!(!SandboxPolicy::workspace_write(vec![]).has_path_rules());
+        assert_eq!(
+            SandboxPolicy::danger_full_access().access_at(Path::new("/x")),
+            PathAccess::Write
+        );
+        assert_eq!(
+            SandboxPolicy::read_only().access_at(Path::new("/x")),
+            PathAccess::Read
+        );
+    }
+
+    #[test]
+    fn profile_paths_resolve_and_the_most_restrictive_wins() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = canon(tmp.path());
+        for d in ["docs", "secret/out", ".git"] {
+            std::fs::create_dir_all(ws.join(d)).unwrap();
+        }
+        let mut p = SandboxPolicy::workspace_write(vec![ws.clone(), ws.join("secret/out")]);
+        p.exclude_slash_tmp = true;
+        p.read_only_paths = vec![ws.join("docs"), ws.join("missing")];
+        p.denied_paths = vec![ws.join("secret"), ws.join(".git")];
+        let r = resolve(&p).unwrap();
+        assert_eq!(r.roots, vec![ws.clone(), ws.join("secret/out")]);
+        assert_eq!(r.profile_read_only, vec![ws.join("docs")]);
+        assert_eq!(r.denied, vec![ws.join("secret"), ws.join(".git")]);
+        // `.git` is hidden, not merely read-only.
+        assert!(!r.read_only.contains(&ws.join(".git")));
+        assert_eq!(
+            r.path_rules(),
+            vec![
+                (ws.clone(), PathAccess::Write),
+                (ws.join("docs"), PathAccess::Read),
+                (ws.join("secret"), PathAccess::None),
+                (ws.join(".git"), PathAccess::None),
+                (ws.join("secret/out"), PathAccess::Write),
+            ]
+        );
+        assert!(!r.restricted_read);
+
+        // A writable root that is also denied is not writable.
+        p.denied_paths.push(ws.join("secret/out"));
+        let r = resolve(&p).unwrap();
+        assert_eq!(r.roots, vec![ws.clone()]);
+
+        p.full_read_access = false;
+        let r = resolve(&p).unwrap();
+        assert!(r.restricted_read);
+        assert!(r.system_read.contains(&PathBuf::from("/usr")));
     }
 }

@@ -8,12 +8,34 @@
 //! and their protected paths are passed as `-D` parameters so the profile text itself is the
 //! same for every workspace of the same shape (and paths need no SBPL quoting).
 //!
+//! Permission profiles: instead of relying on rule order, each allow rule excludes
+//! (`require-not`) the more restrictive paths beneath it, and deeper paths that get more
+//! access have their own allow rule; allow rules add up, so the deepest rule decides. With
+//! `:root = "none"` reads are limited to the macOS system directories
+//! ([`SEATBELT_SYSTEM_READ`]), the profile's readable paths and the writable roots, plus the
+//! metadata of their ancestors (so paths can be walked).
+//!
 //! Generated on every platform so it can be unit-tested; only run on macOS.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::SandboxError;
 use crate::policy::{ResolvedRoots, SandboxPolicy, resolve};
+
+/// What stays readable on macOS under `:root = "none"`.
+pub const SEATBELT_SYSTEM_READ: [&str; 7] = [
+    "/System",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/Library",
+    "/private/etc",
+    "/private/var/db",
+];
+
+/// The line of [`BASE`] that reads everywhere; replaced when a profile restricts reads.
+const READ_ALL: &str =
+    "; read-only everywhere (read-only mode still reads the whole disk)\n(allow file-read*)\n";
 
 /// The system's Seatbelt launcher.
 pub const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
@@ -91,8 +113,12 @@ pub fn seatbelt_profile(policy: &SandboxPolicy) -> Result<SeatbeltProfile, Sandb
 }
 
 pub(crate) fn profile(policy: &SandboxPolicy, resolved: &ResolvedRoots) -> SeatbeltProfile {
-    let mut text = BASE.to_string();
     let mut params = Vec::new();
+    let mut text = if resolved.restricted_read || !resolved.denied.is_empty() {
+        BASE.replace(READ_ALL, &read_rules(resolved, &mut params))
+    } else {
+        BASE.to_string()
+    };
     if !resolved.roots.is_empty() {
         text.push_str("\n; writable roots, minus their .git/.codex/.agents\n(allow file-write*");
         for (i, root) in resolved.roots.iter().enumerate() {
@@ -120,13 +146,74 @@ pub(crate) fn profile(policy: &SandboxPolicy, resolved: &ResolvedRoots) -> Seatb
     SeatbeltProfile { text, params }
 }
 
-/// Protected paths (existing or missing) that lie beneath `root`, shallowest first.
+/// The read rules of a profile that hides paths or does not read `/`: one allow per readable
+/// path, minus the hidden paths beneath it, plus the metadata of every ancestor.
+fn read_rules(resolved: &ResolvedRoots, params: &mut Vec<(String, String)>) -> String {
+    let mut readable: Vec<PathBuf> = if resolved.restricted_read {
+        SEATBELT_SYSTEM_READ.iter().map(PathBuf::from).collect()
+    } else {
+        vec![PathBuf::from("/")]
+    };
+    for path in resolved.roots.iter().chain(&resolved.profile_read_only) {
+        if !readable.contains(path) {
+            readable.push(path.clone());
+        }
+    }
+    let mut text = String::from(
+        "; reads: the profile's readable paths, minus its hidden ones\n(allow file-read*",
+    );
+    for (i, path) in readable.iter().enumerate() {
+        let name = format!("READABLE_ROOT_{i}");
+        let hidden: Vec<&PathBuf> = resolved
+            .denied
+            .iter()
+            .filter(|d| d.starts_with(path) && *d != path)
+            .collect();
+        if hidden.is_empty() {
+            text.push_str(&format!("\n  (subpath (param \"{name}\"))"));
+        } else {
+            text.push_str(&format!("\n  (require-all (subpath (param \"{name}\"))"));
+            for (j, d) in hidden.iter().enumerate() {
+                let deny = format!("{name}_DENY_{j}");
+                text.push_str(&format!("\n    (require-not (subpath (param \"{deny}\")))"));
+                params.push((deny, d.to_string_lossy().into_owned()));
+            }
+            text.push(')');
+        }
+        params.push((name, path.to_string_lossy().into_owned()));
+    }
+    text.push_str(")\n");
+    if resolved.restricted_read {
+        let mut ancestors: Vec<PathBuf> = Vec::new();
+        for path in &readable {
+            for a in path.ancestors().skip(1) {
+                if !ancestors.iter().any(|x| x == a) {
+                    ancestors.push(a.to_path_buf());
+                }
+            }
+        }
+        ancestors.sort();
+        text.push_str("(allow file-read-metadata");
+        for (i, a) in ancestors.iter().enumerate() {
+            let name = format!("ANCESTOR_{i}");
+            text.push_str(&format!("\n  (literal (param \"{name}\"))"));
+            params.push((name, a.to_string_lossy().into_owned()));
+        }
+        text.push_str(")\n");
+    }
+    text
+}
+
+/// Paths beneath `root` that must not be written: protected entries (existing or missing) and
+/// a profile's read-only and hidden paths, shallowest first.
 fn protected_under(root: &Path, resolved: &ResolvedRoots) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = resolved
         .read_only
         .iter()
         .chain(&resolved.missing)
-        .filter(|p| p.starts_with(root))
+        .chain(&resolved.profile_read_only)
+        .chain(&resolved.denied)
+        .filter(|p| p.starts_with(root) && p.as_path() != root)
         .cloned()
         .collect();
     out.sort();
@@ -163,6 +250,7 @@ mod tests {
             roots: v(roots),
             read_only: v(read_only),
             missing: v(missing),
+            ..ResolvedRoots::default()
         }
     }
 
@@ -246,5 +334,39 @@ mod tests {
         assert_eq!(argv[1], "-p");
         assert_eq!(argv[2], BASE);
         assert_eq!(&argv[3..], ["--", "ls", "-l"]);
+    }
+
+    #[test]
+    fn profile_paths_are_carved_out_of_reads_and_writes() {
+        let mut policy = SandboxPolicy::workspace_write(vec!["/w".into()]);
+        policy.full_read_access = false;
+        let r = ResolvedRoots {
+            roots: vec!["/w".into()],
+            profile_read_only: vec!["/w/docs".into()],
+            denied: vec!["/w/secret".into()],
+            restricted_read: true,
+            ..ResolvedRoots::default()
+        };
+        let p = profile(&policy, &r);
+        assert!(!p.text.contains(READ_ALL));
+        assert!(p.text.contains(
+            "  (require-all (subpath (param \"READABLE_ROOT_7\"))\n    (require-not (subpath (param \"READABLE_ROOT_7_DENY_0\"))))"
+        ));
+        assert!(p.text.contains(
+            "(allow file-write*\n  (require-all (subpath (param \"WRITABLE_ROOT_0\"))\n    (require-not (subpath (param \"WRITABLE_ROOT_0_RO_0\")))\n    (require-not (subpath (param \"WRITABLE_ROOT_0_RO_1\")))))"
+        ));
+        let get = |k: &str| {
+            p.params
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("READABLE_ROOT_0"), Some("/System"));
+        assert_eq!(get("READABLE_ROOT_7"), Some("/w"));
+        assert_eq!(get("READABLE_ROOT_7_DENY_0"), Some("/w/secret"));
+        assert_eq!(get("READABLE_ROOT_8"), Some("/w/docs"));
+        assert_eq!(get("WRITABLE_ROOT_0_RO_0"), Some("/w/docs"));
+        assert_eq!(get("WRITABLE_ROOT_0_RO_1"), Some("/w/secret"));
+        assert_eq!(get("ANCESTOR_0"), Some("/"));
     }
 }

@@ -1,3 +1,4 @@
+mod approvals;
 mod chat;
 mod config;
 mod exec_auth;
@@ -6,6 +7,7 @@ mod execpolicy;
 mod faults;
 mod login;
 mod more_tools;
+mod permissions;
 mod sdk;
 mod sessions;
 mod tools;

@@ -1,4 +1,5 @@
 mod errors;
 mod harness;
 mod layering;
+mod permissions;
 mod providers;

@@ -5,8 +5,12 @@
 //!       [--unshare-user] --unshare-pid --unshare-ipc [--unshare-net]
 //!       --ro-bind / /  --dev /dev  [--proc /proc]  --ro-bind /proc/sys /proc/sys
 //!       [--ro-bind /proc/sysrq-trigger /proc/sysrq-trigger]     (no user namespace only)
-//!       --bind R R ...                 writable roots, parents first
-//!       --ro-bind P P ...              .git/.codex/.agents (+ linked gitdirs, placeholders)
+//!       --bind R R | --ro-bind P P | --tmpfs D | --ro-bind /dev/null F ...
+//!                                      path rules, parents first: writable roots, protected
+//!                                      .git/.codex/.agents (+ linked gitdirs, placeholders),
+//!                                      a profile's read-only and hidden (`none`) paths
+//!       [--ro-bind HELPER HELPER]      profiles only: the helper stays reachable
+//!       [--remount-ro D ...] [--remount-ro /]   hidden dirs (and the tmpfs root) read-only
 //!       --cap-drop ALL [--disable-userns]  --chdir CWD
 //!       -- HELPER --codex-linux-sandbox seccomp [--allow-network] -- COMMAND...
 //! ```
@@ -24,6 +28,13 @@
 //!   terminal even if the filter missed it.
 //! * `--disable-userns` (bwrap >= 0.8, with a user namespace): no nested user namespace, in
 //!   which the command would get capabilities back. The seccomp filter denies it too.
+//! * Permission profiles: the deepest rule covering a path decides, so mounts go parents
+//!   first and a deeper bind shows through a shallower mask. A hidden directory becomes an
+//!   empty tmpfs, remounted read-only once every deeper mount point exists in it; a hidden file
+//!   is covered by `/dev/null`, which cannot be opened there (bubblewrap's binds are `nodev`).
+//!   `:root = "none"` starts from bubblewrap's empty root instead of `--ro-bind / /` and binds
+//!   only the system directories ([`crate::policy::SYSTEM_READ_ROOTS`], symlinks recreated as
+//!   symlinks), then remounts that root read-only.
 //! * The helper stage closes every inherited fd above 2 (a directory fd leaked by the parent
 //!   let upstream's sandbox write outside) and installs the seccomp filter, then execs.
 
@@ -33,11 +44,42 @@ use super::helper::{LINUX_SANDBOX_FLAG, STAGE_SECCOMP};
 use crate::error::SandboxError;
 use crate::probe::BwrapInfo;
 
+/// How one path rule is mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mount {
+    /// Writable: `--bind`.
+    Bind,
+    /// Read-only: `--ro-bind`.
+    ReadOnly,
+    /// A hidden directory: an empty tmpfs, remounted read-only at the end.
+    HideDir,
+    /// A hidden file: `/dev/null` bound over it.
+    HideFile,
+}
+
+/// What `/` is inside the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootMount {
+    /// `--ro-bind / /`.
+    ReadOnly,
+    /// `--bind / /` (a writable root of `/`).
+    Writable,
+    /// Bubblewrap's empty root with only the given system directories (`:root = "none"`).
+    Restricted,
+}
+
 /// Everything the bubblewrap command line depends on.
 pub(crate) struct BwrapLaunch<'a> {
     pub info: &'a BwrapInfo,
-    pub roots: &'a [PathBuf],
-    pub read_only: &'a [PathBuf],
+    pub root: RootMount,
+    /// With [`RootMount::Restricted`]: system directories to bind read-only, and symlinks
+    /// among them to recreate (`(path, target)`).
+    pub system_read: &'a [PathBuf],
+    pub system_links: &'a [(PathBuf, PathBuf)],
+    /// Path rules, parents first.
+    pub mounts: &'a [(PathBuf, Mount)],
+    /// Bind the helper read-only after the rules (a profile may hide or not grant it).
+    pub expose_helper: bool,
     pub network: bool,
     pub cwd: &'a Path,
     pub helper: &'a Path,
@@ -68,11 +110,15 @@ pub(crate) fn base_args(info: &BwrapInfo, network: bool) -> Vec<String> {
     args
 }
 
-/// Mounts for `/`, `/dev` and `/proc`; `root_writable` when `/` itself is a writable root.
-pub(crate) fn system_mounts(info: &BwrapInfo, root_writable: bool) -> Vec<String> {
+/// Mounts for `/`, `/dev` and `/proc`. With [`RootMount::Restricted`] nothing is bound at
+/// `/` here (the caller binds the system directories first).
+pub(crate) fn system_mounts(info: &BwrapInfo, root: RootMount) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
-    let root_bind = if root_writable { "--bind" } else { "--ro-bind" };
-    args.extend([root_bind.into(), "/".into(), "/".into()]);
+    match root {
+        RootMount::ReadOnly => args.extend(["--ro-bind".into(), "/".into(), "/".into()]),
+        RootMount::Writable => args.extend(["--bind".into(), "/".into(), "/".into()]),
+        RootMount::Restricted => {}
+    }
     args.extend(["--dev".into(), "/dev".into()]);
     if info.proc_mount {
         args.extend(["--proc".into(), "/proc".into()]);
@@ -102,18 +148,42 @@ pub(crate) fn final_flags(info: &BwrapInfo) -> Vec<String> {
 pub(crate) fn argv(launch: &BwrapLaunch<'_>) -> Result<Vec<String>, SandboxError> {
     let mut argv = vec![path_arg(&launch.info.path)?];
     argv.extend(base_args(launch.info, launch.network));
-    let root_writable = launch.roots.iter().any(|r| r == Path::new("/"));
-    argv.extend(system_mounts(launch.info, root_writable));
-    for root in launch.roots {
-        if root == Path::new("/") {
+    if launch.root == RootMount::Restricted {
+        for path in launch.system_read {
+            let path = path_arg(path)?;
+            argv.extend(["--ro-bind".into(), path.clone(), path]);
+        }
+        for (link, target) in launch.system_links {
+            argv.extend(["--symlink".into(), path_arg(target)?, path_arg(link)?]);
+        }
+    }
+    argv.extend(system_mounts(launch.info, launch.root));
+    let mut remount = Vec::new();
+    for (path, mount) in launch.mounts {
+        if path == Path::new("/") {
+            // `/` itself is `launch.root`.
             continue;
         }
-        let root = path_arg(root)?;
-        argv.extend(["--bind".into(), root.clone(), root]);
+        let p = path_arg(path)?;
+        match mount {
+            Mount::Bind => argv.extend(["--bind".into(), p.clone(), p]),
+            Mount::ReadOnly => argv.extend(["--ro-bind".into(), p.clone(), p]),
+            Mount::HideDir => {
+                argv.extend(["--tmpfs".into(), p.clone()]);
+                remount.push(p);
+            }
+            Mount::HideFile => argv.extend(["--ro-bind".into(), "/dev/null".into(), p]),
+        }
     }
-    for path in launch.read_only {
-        let path = path_arg(path)?;
-        argv.extend(["--ro-bind".into(), path.clone(), path]);
+    if launch.expose_helper {
+        let helper = path_arg(launch.helper)?;
+        argv.extend(["--ro-bind".into(), helper.clone(), helper]);
+    }
+    for p in remount {
+        argv.extend(["--remount-ro".into(), p]);
+    }
+    if launch.root == RootMount::Restricted {
+        argv.extend(["--remount-ro".into(), "/".into()]);
     }
     argv.extend(final_flags(launch.info));
     argv.extend(["--chdir".into(), path_arg(launch.cwd)?]);
@@ -142,13 +212,19 @@ mod tests {
             disable_userns: true,
             proc_mount: true,
         };
-        let roots = [PathBuf::from("/tmp"), PathBuf::from("/w")];
-        let ro = [PathBuf::from("/w/.git")];
+        let mounts = [
+            (PathBuf::from("/tmp"), Mount::Bind),
+            (PathBuf::from("/w"), Mount::Bind),
+            (PathBuf::from("/w/.git"), Mount::ReadOnly),
+        ];
         let cmd = ["sh".to_string(), "-c".into(), "true".into()];
         let argv = argv(&BwrapLaunch {
             info: &info,
-            roots: &roots,
-            read_only: &ro,
+            root: RootMount::ReadOnly,
+            system_read: &[],
+            system_links: &[],
+            mounts: &mounts,
+            expose_helper: false,
             network: false,
             cwd: Path::new("/w/sub"),
             helper: Path::new("/opt/codex"),
@@ -176,8 +252,11 @@ mod tests {
         let cmd = ["true".to_string()];
         let argv = argv(&BwrapLaunch {
             info: &info,
-            roots: &[],
-            read_only: &[],
+            root: RootMount::ReadOnly,
+            system_read: &[],
+            system_links: &[],
+            mounts: &[],
+            expose_helper: false,
             network: true,
             cwd: Path::new("/"),
             helper: Path::new("/opt/codex"),
@@ -190,6 +269,47 @@ mod tests {
              --unshare-ipc --ro-bind / / --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys \
              --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --cap-drop ALL --chdir / -- \
              /opt/codex --codex-linux-sandbox seccomp --allow-network -- true"
+        );
+    }
+
+    #[test]
+    fn profile_rules_hide_and_re_expose() {
+        let info = BwrapInfo {
+            path: "/usr/bin/bwrap".into(),
+            user_namespace: true,
+            disable_userns: true,
+            proc_mount: true,
+        };
+        let mounts = [
+            (PathBuf::from("/w"), Mount::Bind),
+            (PathBuf::from("/w/docs"), Mount::ReadOnly),
+            (PathBuf::from("/w/secret"), Mount::HideDir),
+            (PathBuf::from("/w/.env"), Mount::HideFile),
+            (PathBuf::from("/w/secret/out"), Mount::Bind),
+        ];
+        let argv = argv(&BwrapLaunch {
+            info: &info,
+            root: RootMount::Restricted,
+            system_read: &[PathBuf::from("/usr"), PathBuf::from("/etc")],
+            system_links: &[(PathBuf::from("/bin"), PathBuf::from("usr/bin"))],
+            mounts: &mounts,
+            expose_helper: true,
+            network: false,
+            cwd: Path::new("/w"),
+            helper: Path::new("/opt/codex"),
+            command: &["true".to_string()],
+        })
+        .unwrap();
+        assert_eq!(
+            argv.join(" "),
+            "/usr/bin/bwrap --new-session --die-with-parent --as-pid-1 --unshare-user \
+             --unshare-pid --unshare-ipc --unshare-net --ro-bind /usr /usr --ro-bind /etc /etc \
+             --symlink usr/bin /bin --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys \
+             --bind /w /w --ro-bind /w/docs /w/docs --tmpfs /w/secret \
+             --ro-bind /dev/null /w/.env --bind /w/secret/out /w/secret/out \
+             --ro-bind /opt/codex /opt/codex --remount-ro /w/secret --remount-ro / \
+             --cap-drop ALL --disable-userns --chdir /w -- /opt/codex --codex-linux-sandbox \
+             seccomp -- true"
         );
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! <codex> --codex-linux-sandbox seccomp  [--allow-network]               -- COMMAND...
-//! <codex> --codex-linux-sandbox landlock [--allow-network] [--rw DIR]... -- COMMAND...
+//! <codex> --codex-linux-sandbox landlock [--allow-network] [--no-read-root]
+//!         [--rw PATH]... [--ro PATH]... [--deny PATH]... -- COMMAND...
 //! codex-linux-sandbox <same arguments after the flag>                    (arg0 form)
 //! ```
 //!
@@ -10,7 +11,9 @@
 //!   install the seccomp filter, exec the command.
 //! * `landlock` is the whole fallback sandbox. The helper becomes a child subreaper and forks;
 //!   the child drops every capability (bounding set, ambient, securebits, then the sets
-//!   themselves, so a root caller cannot regain them on exec), applies Landlock and seccomp
+//!   themselves, so a root caller cannot regain them on exec), applies Landlock (the path
+//!   rules `--rw`/`--ro`/`--deny` below `/`, which is readable unless `--no-read-root`; the
+//!   deepest rule wins, see the `landlock` module) and seccomp
 //!   and execs the command; the parent waits, then kills whatever the command left running
 //!   (detached background children are reparented to it), and exits with the command's
 //!   status. It ignores `SIGINT`/`SIGQUIT` (they reach the command through the shared process
@@ -27,6 +30,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use super::{landlock, seccomp};
+use crate::policy::PathAccess;
 
 /// arg0 under which the Codex binary acts as the sandbox helper.
 pub const LINUX_SANDBOX_ARG0: &str = "codex-linux-sandbox";
@@ -42,7 +46,7 @@ pub(crate) const STAGE_LANDLOCK: &str = "landlock";
 #[derive(Debug, thiserror::Error)]
 enum HelperError {
     #[error(
-        "usage: {LINUX_SANDBOX_ARG0} seccomp|landlock [--allow-network] [--rw DIR]... -- COMMAND... ({0})"
+        "usage: {LINUX_SANDBOX_ARG0} seccomp|landlock [--allow-network] [--no-read-root] [--rw PATH]... [--ro PATH]... [--deny PATH]... -- COMMAND... ({0})"
     )]
     Usage(String),
     #[error(transparent)]
@@ -68,8 +72,28 @@ fn os(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> HelperError {
 struct Args {
     stage: String,
     network: bool,
+    /// `/` readable (no `--no-read-root`).
+    read_root: bool,
     writable: Vec<PathBuf>,
+    read_only: Vec<PathBuf>,
+    denied: Vec<PathBuf>,
     command: Vec<OsString>,
+}
+
+impl Args {
+    /// Every path rule with its access.
+    fn rules(&self) -> Vec<(PathBuf, PathAccess)> {
+        let with = |paths: &[PathBuf], access| {
+            paths
+                .iter()
+                .map(move |p| (p.clone(), access))
+                .collect::<Vec<_>>()
+        };
+        let mut rules = with(&self.writable, PathAccess::Write);
+        rules.extend(with(&self.read_only, PathAccess::Read));
+        rules.extend(with(&self.denied, PathAccess::None));
+        rules
+    }
 }
 
 /// Whether `args` (the process's full argv) asks for the helper: arg0 named
@@ -103,7 +127,10 @@ fn parse(args: &[OsString]) -> Result<Args, HelperError> {
     let mut parsed = Args {
         stage,
         network: false,
+        read_root: true,
         writable: Vec::new(),
+        read_only: Vec::new(),
+        denied: Vec::new(),
         command: Vec::new(),
     };
     loop {
@@ -113,11 +140,17 @@ fn parse(args: &[OsString]) -> Result<Args, HelperError> {
         match arg.to_str() {
             Some("--") => break,
             Some("--allow-network") => parsed.network = true,
-            Some("--rw") => {
-                let dir = iter
-                    .next()
-                    .ok_or_else(|| HelperError::Usage("`--rw` needs a directory".into()))?;
-                parsed.writable.push(PathBuf::from(dir));
+            Some("--no-read-root") => parsed.read_root = false,
+            Some(flag @ ("--rw" | "--ro" | "--deny")) => {
+                let path = PathBuf::from(
+                    iter.next()
+                        .ok_or_else(|| HelperError::Usage(format!("`{flag}` needs a path")))?,
+                );
+                match flag {
+                    "--rw" => parsed.writable.push(path),
+                    "--ro" => parsed.read_only.push(path),
+                    _ => parsed.denied.push(path),
+                }
             }
             _ => {
                 return Err(HelperError::Usage(format!(
@@ -206,7 +239,12 @@ fn confine_child(args: &Args, parent: rustix::process::Pid) -> Result<(), Helper
         std::process::exit(EXIT_SETUP_FAILED);
     }
     drop_capabilities()?;
-    landlock::restrict(&args.writable, args.network)?;
+    let root = if args.read_root {
+        PathAccess::Read
+    } else {
+        PathAccess::None
+    };
+    landlock::restrict(root, &args.rules(), args.network)?;
     seccomp::install(args.network)?;
     Ok(())
 }
@@ -462,9 +500,38 @@ mod tests {
             Args {
                 stage: "landlock".into(),
                 network: true,
+                read_root: true,
                 writable: vec!["/w".into(), "/tmp".into()],
+                read_only: Vec::new(),
+                denied: Vec::new(),
                 command: os_args(&["sh", "-c", "--rw"]),
             }
+        );
+    }
+
+    #[test]
+    fn parse_profile_rules() {
+        let args = os_args(&[
+            "landlock",
+            "--no-read-root",
+            "--ro",
+            "/usr",
+            "--rw",
+            "/w",
+            "--deny",
+            "/w/secret",
+            "--",
+            "true",
+        ]);
+        let parsed = parse(&args).unwrap();
+        assert!(!parsed.read_root);
+        assert_eq!(
+            parsed.rules(),
+            vec![
+                (PathBuf::from("/w"), PathAccess::Write),
+                (PathBuf::from("/usr"), PathAccess::Read),
+                (PathBuf::from("/w/secret"), PathAccess::None),
+            ]
         );
     }
 
@@ -475,6 +542,7 @@ mod tests {
             &["seccomp", "x"],
             &["seccomp", "--"],
             &["landlock", "--rw"],
+            &["landlock", "--deny"],
             &[],
         ] {
             assert!(parse(&os_args(bad)).is_err(), "{bad:?}");

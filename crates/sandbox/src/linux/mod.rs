@@ -11,7 +11,7 @@ pub(crate) mod seccomp;
 use std::path::{Path, PathBuf};
 
 use crate::error::SandboxError;
-use crate::policy::{ResolvedRoots, SandboxPolicy};
+use crate::policy::{PathAccess, ResolvedRoots, SandboxPolicy};
 use crate::prepare::Guard;
 use crate::probe::BwrapInfo;
 
@@ -32,16 +32,47 @@ pub(crate) fn prepare_bwrap(
         });
     }
     let (placeholders, leases) = placeholder::acquire(resolved)?;
-    let mut read_only = resolved.read_only.clone();
+    let mut resolved = resolved.clone();
     for path in placeholders {
-        if !read_only.contains(&path) {
-            read_only.push(path);
+        if !resolved.read_only.contains(&path) {
+            resolved.read_only.push(path);
+        }
+    }
+    let mounts: Vec<(PathBuf, bwrap::Mount)> = resolved
+        .path_rules()
+        .into_iter()
+        .map(|(path, access)| {
+            let mount = match access {
+                PathAccess::Write => bwrap::Mount::Bind,
+                PathAccess::Read => bwrap::Mount::ReadOnly,
+                PathAccess::None if path.is_dir() => bwrap::Mount::HideDir,
+                PathAccess::None => bwrap::Mount::HideFile,
+            };
+            (path, mount)
+        })
+        .collect();
+    let root = if resolved.restricted_read {
+        bwrap::RootMount::Restricted
+    } else if resolved.roots.iter().any(|r| r == Path::new("/")) {
+        bwrap::RootMount::Writable
+    } else {
+        bwrap::RootMount::ReadOnly
+    };
+    let mut system_read = Vec::new();
+    let mut system_links = Vec::new();
+    for path in &resolved.system_read {
+        match std::fs::read_link(path) {
+            Ok(target) => system_links.push((path.clone(), target)),
+            Err(_) => system_read.push(path.clone()),
         }
     }
     let argv = bwrap::argv(&bwrap::BwrapLaunch {
         info,
-        roots: &resolved.roots,
-        read_only: &read_only,
+        root,
+        system_read: &system_read,
+        system_links: &system_links,
+        mounts: &mounts,
+        expose_helper: policy.has_path_rules(),
         network: policy.has_network(),
         cwd,
         helper: codex_exe,
@@ -50,7 +81,8 @@ pub(crate) fn prepare_bwrap(
     Ok((argv, Guard { _leases: leases }))
 }
 
-/// argv for the Landlock fallback: the helper applies everything itself.
+/// argv for the Landlock fallback: the helper applies everything itself (it turns the path
+/// rules into Landlock grants, see the `landlock` module).
 pub(crate) fn prepare_landlock(
     policy: &SandboxPolicy,
     resolved: &ResolvedRoots,
@@ -66,9 +98,33 @@ pub(crate) fn prepare_landlock(
     if policy.has_network() {
         argv.push("--allow-network".into());
     }
+    if resolved.restricted_read {
+        argv.push("--no-read-root".into());
+        let system = resolved
+            .system_read
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .chain([PathBuf::from("/proc")]);
+        let mut seen = Vec::new();
+        for path in system {
+            if !seen.contains(&path) {
+                argv.push("--ro".into());
+                argv.push(bwrap::path_arg(&path)?);
+                seen.push(path);
+            }
+        }
+    }
     for root in &resolved.roots {
         argv.push("--rw".into());
         argv.push(bwrap::path_arg(root)?);
+    }
+    for path in &resolved.profile_read_only {
+        argv.push("--ro".into());
+        argv.push(bwrap::path_arg(path)?);
+    }
+    for path in &resolved.denied {
+        argv.push("--deny".into());
+        argv.push(bwrap::path_arg(path)?);
     }
     argv.push("--".into());
     argv.extend(command.iter().cloned());

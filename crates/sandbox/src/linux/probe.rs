@@ -139,7 +139,7 @@ fn preflight_all(path: &Path, notes: &mut Vec<String>) -> Option<BwrapInfo> {
 fn preflight(info: &BwrapInfo) -> Result<(), String> {
     let mut args: Vec<OsString> = bwrap::base_args(info, false)
         .into_iter()
-        .chain(bwrap::system_mounts(info, false))
+        .chain(bwrap::system_mounts(info, bwrap::RootMount::ReadOnly))
         .chain(bwrap::final_flags(info))
         .map(OsString::from)
         .collect();

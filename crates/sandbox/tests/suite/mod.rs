@@ -6,4 +6,5 @@ mod ops;
 mod privileges;
 mod probe;
 mod processes;
+mod profiles;
 mod system;
