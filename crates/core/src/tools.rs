@@ -127,6 +127,12 @@ struct ViewImageArgs {
 /// `(exit code, aggregated output, model text)` of a run, or why it did not run.
 type RunResult = Result<(Option<i32>, String, String), String>;
 
+/// The two command tools.
+enum Runnable {
+    Exec(ExecCommandParams),
+    Shell(ShellParams),
+}
+
 /// What to do after a run.
 enum Retry {
     Done(RunResult),
@@ -408,49 +414,22 @@ impl ToolContext {
             "-c"
         };
         let argv = vec![shell, flag.to_string(), params.cmd.clone()];
-        let command = display_command(&argv.iter().map(String::as_str).collect::<Vec<_>>());
         let escalation = escalation_of(
             params.sandbox_permissions,
             params.justification.clone(),
             params.prefix_rule.clone(),
         );
-        let cwd = self
-            .exec_env(params.workdir.as_deref(), RunMode::Unsandboxed)
-            .cwd;
-        let max_tokens = params.max_output_tokens;
-        let (tx, run) = self.exec_begin(call_id, &command, &cwd, sink).await;
-        let on_output = move |b: &[u8]| {
-            let _ = tx.try_send(b.to_vec());
-        };
-        let mut attempt = Attempt::First;
-        let result = loop {
-            let mode = match self
-                .authorize(call_id, &argv, escalation.as_ref(), attempt, sink, cancel)
-                .await
-            {
-                Ok(mode) => mode,
-                Err(reason) => break Err(reason),
-            };
-            let env = self.exec_env(params.workdir.as_deref(), mode);
-            let result: RunResult = match self
-                .exec
-                .exec_command(params.clone(), &env, cancel.clone(), &on_output)
-                .await
-            {
-                Ok(out) => Ok((
-                    out.exit_code,
-                    out.output.clone(),
-                    out.to_model_text(max_tokens),
-                )),
-                Err(e) => Err(format!("exec_command failed: {e:#}")),
-            };
-            match self.retry_after_denial(mode, attempt, result) {
-                Retry::Done(result) => break result,
-                Retry::Again => attempt = Attempt::RetryAfterSandboxFailure,
-            }
-        };
-        drop(on_output);
-        self.exec_end(call_id, command, run, result, sink).await
+        let workdir = params.workdir.clone();
+        self.run_command(
+            call_id,
+            argv,
+            escalation,
+            workdir.as_deref(),
+            Runnable::Exec(params),
+            sink,
+            cancel,
+        )
+        .await
     }
 
     async fn write_stdin(
@@ -490,15 +469,39 @@ impl ToolContext {
                 .await;
         }
         let argv = params.command.clone();
-        let command = display_command(&argv.iter().map(String::as_str).collect::<Vec<_>>());
         let escalation = escalation_of(
             params.sandbox_permissions,
             params.justification.clone(),
             params.prefix_rule.clone(),
         );
-        let cwd = self
-            .exec_env(params.workdir.as_deref(), RunMode::Unsandboxed)
-            .cwd;
+        let workdir = params.workdir.clone();
+        self.run_command(
+            call_id,
+            argv,
+            escalation,
+            workdir.as_deref(),
+            Runnable::Shell(params),
+            sink,
+            cancel,
+        )
+        .await
+    }
+
+    /// Runs a command with begin/end events: decides how (approvals), runs it in the sandbox
+    /// or not, and on a sandbox denial retries outside it when the policy allows.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_command(
+        &self,
+        call_id: &str,
+        argv: Vec<String>,
+        escalation: Option<EscalationRequest>,
+        workdir: Option<&Path>,
+        runnable: Runnable,
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> String {
+        let command = display_command(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+        let cwd = self.exec_env(workdir, RunMode::Unsandboxed).cwd;
         let (tx, run) = self.exec_begin(call_id, &command, &cwd, sink).await;
         let on_output = move |b: &[u8]| {
             let _ = tx.try_send(b.to_vec());
@@ -512,16 +515,34 @@ impl ToolContext {
                 Ok(mode) => mode,
                 Err(reason) => break Err(reason),
             };
-            let env = self.exec_env(params.workdir.as_deref(), mode);
-            let result: RunResult =
-                match run_shell(params.clone(), &env, cancel.clone(), &on_output).await {
-                    Ok(out) => Ok((
-                        Some(out.exit_code),
-                        out.aggregated_output.clone(),
-                        out.to_model_text(None),
-                    )),
-                    Err(e) => Err(format!("shell failed: {e:#}")),
-                };
+            let env = self.exec_env(workdir, mode);
+            let result: RunResult = match &runnable {
+                Runnable::Exec(params) => {
+                    let max_tokens = params.max_output_tokens;
+                    match self
+                        .exec
+                        .exec_command(params.clone(), &env, cancel.clone(), &on_output)
+                        .await
+                    {
+                        Ok(out) => Ok((
+                            out.exit_code,
+                            out.output.clone(),
+                            out.to_model_text(max_tokens),
+                        )),
+                        Err(e) => Err(format!("exec_command failed: {e:#}")),
+                    }
+                }
+                Runnable::Shell(params) => {
+                    match run_shell(params.clone(), &env, cancel.clone(), &on_output).await {
+                        Ok(out) => Ok((
+                            Some(out.exit_code),
+                            out.aggregated_output.clone(),
+                            out.to_model_text(None),
+                        )),
+                        Err(e) => Err(format!("shell failed: {e:#}")),
+                    }
+                }
+            };
             match self.retry_after_denial(mode, attempt, result) {
                 Retry::Done(result) => break result,
                 Retry::Again => attempt = Attempt::RetryAfterSandboxFailure,
