@@ -60,19 +60,25 @@ pub struct SandboxArgs {
     command: Vec<String>,
 }
 
-/// The probe for this process, honouring `features.use_legacy_landlock`.
-pub fn probe(env: &Env, legacy_landlock: bool) -> &'static codex_sandbox::Probe {
+/// The probe for this process, honouring `features.use_legacy_landlock`; with `cache_dir`
+/// a working backend found earlier on this boot is reused (no trial launches).
+fn probe(
+    env: &Env,
+    legacy_landlock: bool,
+    cache_dir: Option<PathBuf>,
+) -> &'static codex_sandbox::Probe {
     codex_sandbox::probe_with(&ProbeOptions {
         search_path: env.get("PATH").map(Into::into),
         use_legacy_landlock: legacy_landlock,
+        cache_dir,
         ..ProbeOptions::default()
     })
 }
 
-/// `codex doctor` / `codex sandbox --probe`.
+/// `codex doctor` / `codex sandbox --probe`: always a fresh probe.
 pub fn run_probe() -> u8 {
     let env = Env::from_process();
-    println!("{}", probe(&env, false).describe());
+    println!("{}", probe(&env, false, None).describe());
     EXIT_OK
 }
 
@@ -152,7 +158,7 @@ fn run_inner(mut args: SandboxArgs) -> anyhow::Result<u8> {
         &config.permissions,
         child_env.get("TMPDIR").map(PathBuf::from),
     );
-    let probe = probe(&env, legacy);
+    let probe = probe(&env, legacy, Some(codex_home.join("cache")));
     if let Some(w) = probe.warning() {
         eprintln!("warning: {w}");
     }

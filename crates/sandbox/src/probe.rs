@@ -32,6 +32,10 @@ pub struct ProbeOptions {
     pub use_legacy_landlock: bool,
     /// Refuse the Landlock fallback (it cannot keep `.git` read-only inside writable roots).
     pub no_landlock_fallback: bool,
+    /// A private directory (e.g. `$CODEX_HOME/cache`) where a working backend is remembered
+    /// until the next boot or until bubblewrap changes, so short-lived processes such as
+    /// `codex sandbox -- CMD` skip the trial launches. `None`: probe every process.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// A bubblewrap that passed the preflight.

@@ -277,3 +277,32 @@ fn exec_without_a_profile_stays_read_only() {
     // Read-only still reads the whole disk: no profile, nothing hidden.
     assert!(tool_output(&reqs[3].body, "c_secret").contains("sk-do-not-leak"));
 }
+
+/// `codex sandbox` remembers the working backend in `$CODEX_HOME/cache` and still confines
+/// on the next run.
+#[test]
+fn sandbox_probe_is_cached_and_still_confines() {
+    let home = codex_test_support::TestHome::new();
+    for _ in 0..2 {
+        let out = crate::common::codex_command(&home)
+            .args(["sandbox", "--", "touch", "ro.txt"])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        assert!(!home.workdir().join("ro.txt").exists());
+        let cached =
+            std::fs::read_to_string(home.codex_home().join("cache/sandbox-probe-v1")).unwrap();
+        assert!(cached.lines().count() == 2, "{cached}");
+    }
+    let out = crate::common::codex_command(&home)
+        .args(["sandbox", "-P", ":workspace", "--", "touch", "rw.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(home.workdir().join("rw.txt").exists());
+}

@@ -22,6 +22,101 @@ const FIX_LANDLOCK: &str =
     "or enable Landlock for the fallback (Linux 5.13+, `landlock` in the `lsm=` boot parameter)";
 
 pub(crate) fn run(options: &ProbeOptions) -> Probe {
+    let key = options.cache_dir.as_ref().map(|_| cache_key(options));
+    if let (Some(dir), Some(key)) = (&options.cache_dir, &key)
+        && let Some(probe) = read_cache(dir, key)
+    {
+        return probe;
+    }
+    let probe = run_uncached(options);
+    if let (Some(dir), Some(key)) = (&options.cache_dir, &key) {
+        write_cache(dir, key, &probe);
+    }
+    probe
+}
+
+const CACHE_FILE: &str = "sandbox-probe-v1";
+
+/// What a cached result depends on: the user, this boot, the kernel, the options and the
+/// bubblewrap binary (path, size, mtime).
+fn cache_key(options: &ProbeOptions) -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let bwrap = if options.use_legacy_landlock {
+        String::new()
+    } else {
+        find_bwrap(options)
+            .and_then(|p| {
+                let m = std::fs::metadata(&p).ok()?;
+                let mtime = m
+                    .modified()
+                    .ok()?
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                Some(format!("{}:{}:{}", p.display(), m.len(), mtime.as_nanos()))
+            })
+            .unwrap_or_default()
+    };
+    format!(
+        "{}|{}|{}|{}|{}|{}",
+        rustix::process::geteuid().as_raw(),
+        boot.trim(),
+        kernel.trim(),
+        bwrap,
+        options.use_legacy_landlock,
+        options.no_landlock_fallback
+    )
+}
+
+/// A remembered working backend; anything unexpected is a miss.
+fn read_cache(dir: &Path, key: &str) -> Option<Probe> {
+    let text = std::fs::read_to_string(dir.join(CACHE_FILE)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != key {
+        return None;
+    }
+    let fields: Vec<&str> = lines.next()?.split('\t').collect();
+    let note = "(cached: remembered from an earlier probe on this boot)".to_string();
+    let backend = match fields.as_slice() {
+        ["bwrap", path, userns, disable, proc_mount] => Backend::Bwrap(BwrapInfo {
+            path: PathBuf::from(path),
+            user_namespace: *userns == "1",
+            disable_userns: *disable == "1",
+            proc_mount: *proc_mount == "1",
+        }),
+        ["landlock", abi] => Backend::Landlock {
+            abi: abi.parse().ok()?,
+        },
+        _ => return None,
+    };
+    Some(Probe::new(backend, vec![note]))
+}
+
+/// Remembers a working backend (never an unavailable one: the user may fix it). Best effort.
+fn write_cache(dir: &Path, key: &str, probe: &Probe) {
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let line = match probe.backend() {
+        Backend::Bwrap(info) => format!(
+            "bwrap\t{}\t{}\t{}\t{}",
+            info.path.display(),
+            flag(info.user_namespace),
+            flag(info.disable_userns),
+            flag(info.proc_mount)
+        ),
+        Backend::Landlock { abi } => format!("landlock\t{abi}"),
+        Backend::Seatbelt { .. } | Backend::Unavailable { .. } => return,
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // Write then rename, so a concurrent reader never sees half a file.
+    let tmp = dir.join(format!("{CACHE_FILE}.{}", std::process::id()));
+    if std::fs::write(&tmp, format!("{key}\n{line}\n")).is_ok() {
+        let _ = std::fs::rename(&tmp, dir.join(CACHE_FILE));
+    }
+}
+
+fn run_uncached(options: &ProbeOptions) -> Probe {
     let mut notes = Vec::new();
     let mut bwrap_missing = false;
     let mut userns_failed = false;
