@@ -321,12 +321,13 @@ impl Header {
             provider: config.model_provider_id.clone(),
             approval: config.approval_policy.as_str().to_string(),
             sandbox: config.sandbox_mode.as_str().to_string(),
+            // The configured values, `none` when unset (as upstream's header shows them).
             effort: config
                 .model_reasoning_effort
-                .map_or("default".to_string(), |e| e.as_str().to_string()),
+                .map_or("none".to_string(), |e| e.as_str().to_string()),
             summaries: config
                 .model_reasoning_summary
-                .map_or("auto".to_string(), |s| s.as_str().to_string()),
+                .map_or("none".to_string(), |s| s.as_str().to_string()),
             workdir: config.cwd.display().to_string(),
         }
     }
@@ -381,6 +382,35 @@ fn clip(text: &str) -> String {
         lines[..MAX_OUTPUT_LINES].join("\n"),
         lines.len() - MAX_OUTPUT_LINES
     )
+}
+
+/// A git-style diff of one file of a patch (adds and deletes as whole-file hunks; updates as
+/// the applier's unified diff), paths relative to the workdir.
+fn patch_diff_lines(change: &FileChangeSummary, workdir: &str) -> Vec<String> {
+    let rel = change
+        .path
+        .strip_prefix(workdir)
+        .unwrap_or(&change.path)
+        .display()
+        .to_string();
+    let body: Vec<&str> = change.diff.lines().collect();
+    match change.kind {
+        PatchChangeKind::Add => std::iter::once("--- /dev/null".to_string())
+            .chain([
+                format!("+++ b/{rel}"),
+                format!("@@ -0,0 +1,{} @@", body.len()),
+            ])
+            .chain(body.iter().map(|l| format!("+{l}")))
+            .collect(),
+        PatchChangeKind::Delete => std::iter::once(format!("--- a/{rel}"))
+            .chain([
+                "+++ /dev/null".to_string(),
+                format!("@@ -1,{} +0,0 @@", body.len()),
+            ])
+            .chain(body.iter().map(|l| format!("-{l}")))
+            .collect(),
+        PatchChangeKind::Update => body.iter().map(|l| (*l).to_string()).collect(),
+    }
 }
 
 fn thousands(n: u64) -> String {
@@ -488,29 +518,18 @@ impl EventOutput for HumanOutput {
                     ToolStatus::Completed => {
                         self.line(&self.paint("32", "patch: completed"));
                         for c in changes {
-                            let path = c.path.display().to_string();
-                            match c.kind {
-                                PatchChangeKind::Add => {
-                                    self.line(&self.paint("1", &format!("added {path}")));
-                                    for l in c.diff.lines() {
-                                        self.line(&self.paint("32", &format!("+{l}")));
-                                    }
-                                }
-                                PatchChangeKind::Delete => {
-                                    self.line(&self.paint("1", &format!("deleted {path}")));
-                                }
-                                PatchChangeKind::Update => {
-                                    for l in c.diff.lines() {
-                                        let code = if l.starts_with('+') && !l.starts_with("+++") {
-                                            "32"
-                                        } else if l.starts_with('-') && !l.starts_with("---") {
-                                            "31"
-                                        } else {
-                                            "2"
-                                        };
-                                        self.line(&self.paint(code, l));
-                                    }
-                                }
+                            self.line(&self.paint("1", &c.path.display().to_string()));
+                            for l in patch_diff_lines(c, &self.header.workdir) {
+                                let code = if l.starts_with("+++") || l.starts_with("---") {
+                                    "1"
+                                } else if l.starts_with('+') {
+                                    "32"
+                                } else if l.starts_with('-') {
+                                    "31"
+                                } else {
+                                    "2"
+                                };
+                                self.line(&self.paint(code, &l));
                             }
                         }
                     }
@@ -550,7 +569,6 @@ impl EventOutput for HumanOutput {
                 return Some(Outcome::Failed);
             }
             EventMsg::TaskComplete { .. } => {
-                self.line("");
                 self.title("tokens used", "35;1");
                 self.line(&thousands(
                     self.total

@@ -353,3 +353,47 @@ fn tool_output_is_truncated_to_the_configured_limit() {
     assert!(output.contains("Output:\n1\n2\n"), "head kept: {output}");
     assert!(output.trim_end().ends_with("5000"), "tail kept: {output}");
 }
+
+#[test]
+fn human_output_shows_commands_and_patches_as_diffs() {
+    let patch = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** Update File: README.md\n@@\n-# test repo\n+# patched repo\n*** End Patch";
+    let server = FakeServer::start_blocking(vec![
+        turn(
+            "resp_1",
+            vec![codex_test_support::responses::custom_tool_call(
+                "p1",
+                "apply_patch",
+                patch,
+            )],
+        ),
+        turn(
+            "resp_2",
+            vec![codex_test_support::responses::function_call(
+                "c1",
+                "exec_command",
+                json!({"cmd": "exit 3", "login": false}).to_string(),
+            )],
+        ),
+        turn("resp_3", vec![message("done")]),
+    ]);
+    let home = home_for(&server, "");
+    std::fs::write(home.workdir().join("README.md"), "# test repo\n").unwrap();
+    let out = run(&home, &["exec", "-s", "workspace-write", "x"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let wd = home.workdir().display().to_string();
+    for needle in [
+        "reasoning effort: none".to_string(),
+        format!(
+            "apply patch\npatch: completed\n{wd}/hello.txt\n--- /dev/null\n+++ b/hello.txt\n@@ -0,0 +1,1 @@\n+hello\n{wd}/README.md\n--- a/README.md\n+++ b/README.md\n"
+        ),
+        "-# test repo\n+# patched repo\n".to_string(),
+        format!("exec\n/bin/bash -c 'exit 3' in {wd}\n exited 3 in "),
+        "codex\ndone\ntokens used\n".to_string(),
+    ] {
+        assert!(
+            out.stderr.contains(&needle),
+            "missing {needle:?} in:\n{}",
+            out.stderr
+        );
+    }
+}
