@@ -24,4 +24,7 @@ pub enum CodexError {
     Auth(#[from] codex_auth::AuthError),
     #[error("cannot set up the HTTP client: {0}")]
     Http(String),
+    /// An exec-policy rules file is invalid (`file:line: reason`).
+    #[error("invalid exec-policy rules: {0}")]
+    Rules(String),
 }

@@ -244,13 +244,10 @@ impl Session {
             policy: sandbox_policy.clone(),
             codex_exe,
         });
-        let approvals = match ApprovalState::load(&config.codex_home) {
-            Ok(a) => a,
-            Err(e) => {
-                warnings.push(format!("exec-policy rules ignored: {e}"));
-                ApprovalState::default()
-            }
-        };
+        // An invalid rules file stops the session: silently dropping a `forbidden` rule
+        // because of a typo elsewhere in the file would run what the user forbade.
+        let approvals = ApprovalState::load(&config.codex_home)
+            .map_err(|e| CodexError::Rules(e.to_string()))?;
         let tools = Arc::new(ToolContext {
             cwd: config.cwd.clone(),
             env: child_env,

@@ -120,3 +120,22 @@ fn usage_errors() {
     let team = write(dir.path(), "team.rules", TEAM);
     assert_eq!(check(&["-r", &team]).status.code(), Some(2));
 }
+
+/// A rules file with an error stops `codex exec` before anything runs, naming file and line.
+#[test]
+fn exec_refuses_to_start_with_an_invalid_rules_file() {
+    let server = codex_test_support::FakeServer::start_blocking(vec![]);
+    let home = crate::common::home_for(&server, "");
+    let rules = home.codex_home().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("default.rules"), "prefix_rule(pattern=[\"rm\"], decision=\"forbidden\")\nprefix_rule(pattern=[\"git\"], decision=\"maybe\")\n").unwrap();
+    let out = crate::common::run(&home, &["exec", "hi"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains(&format!("{}:2:", rules.join("default.rules").display())),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty());
+}
