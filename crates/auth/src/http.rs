@@ -70,12 +70,38 @@ pub fn extra_root_certificates(env: &Env) -> Result<Vec<reqwest::Certificate>, A
             "no \"-----BEGIN CERTIFICATE-----\" block found".to_owned(),
         ));
     }
-    let certs =
+    let mut certs =
         reqwest::Certificate::from_pem_bundle(&bytes).map_err(|e| pem_error(e.to_string()))?;
     if certs.is_empty() {
         return Err(pem_error("no certificate could be decoded".to_owned()));
     }
+    if var == "SSL_CERT_FILE" {
+        // The platform verifier's Linux loader treats `SSL_CERT_FILE` as *the* system bundle
+        // (OpenSSL's meaning), which would drop the distribution's roots. Add them back so the
+        // file only ever adds trust, as documented.
+        certs.extend(system_bundle_certificates());
+    }
     Ok(certs)
+}
+
+/// Well-known locations of the distribution's CA bundle (Debian/Ubuntu, Fedora/RHEL, openSUSE,
+/// Alpine, macOS/BSD), read without consulting the environment.
+const SYSTEM_CA_BUNDLES: [&str; 5] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/local/share/certs/ca-root-nss.crt",
+];
+
+/// The certificates of the first system bundle that exists and parses (none if none does).
+fn system_bundle_certificates() -> Vec<reqwest::Certificate> {
+    SYSTEM_CA_BUNDLES
+        .iter()
+        .filter_map(|path| std::fs::read(path).ok())
+        .filter_map(|bytes| reqwest::Certificate::from_pem_bundle(&bytes).ok())
+        .find(|certs| !certs.is_empty())
+        .unwrap_or_default()
 }
 
 /// Which URLs a proxy variable applies to.
@@ -150,6 +176,25 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("CODEX_CA_CERTIFICATE="), "{err}");
+    }
+
+    #[test]
+    fn ssl_cert_file_adds_to_the_system_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        let ca = rcgen::generate_simple_self_signed(vec!["proxy.test".to_string()]).unwrap();
+        std::fs::write(&path, ca.cert.pem()).unwrap();
+        let file = path.to_str().unwrap();
+        let via_codex = extra_root_certificates(&env(&[("CODEX_CA_CERTIFICATE", file)])).unwrap();
+        assert_eq!(via_codex.len(), 1);
+        let via_ssl = extra_root_certificates(&env(&[("SSL_CERT_FILE", file)])).unwrap();
+        assert_eq!(via_ssl.len(), 1 + system_bundle_certificates().len());
+        if SYSTEM_CA_BUNDLES
+            .iter()
+            .any(|p| std::path::Path::new(p).is_file())
+        {
+            assert!(via_ssl.len() > 1, "the distribution's roots are kept");
+        }
     }
 
     #[test]
