@@ -139,21 +139,37 @@ enum Retry {
     Again,
 }
 
-/// The approval engine's view of the tools' escalation fields.
-fn escalation_of(
-    permissions: Option<codex_tools::exec::SandboxPermissions>,
-    justification: Option<String>,
-    prefix_rule: Option<Vec<String>>,
-) -> Option<EscalationRequest> {
-    let permissions = match permissions {
-        Some(codex_tools::exec::SandboxPermissions::RequireEscalated) => {
-            SandboxPermissions::RequireEscalated
+impl Runnable {
+    fn argv(&self) -> Vec<String> {
+        match self {
+            Runnable::Exec(p) => p.argv(),
+            Runnable::Shell(p) => p.command.clone(),
         }
-        Some(codex_tools::exec::SandboxPermissions::UseDefault) | None => {
-            SandboxPermissions::UseDefault
+    }
+
+    fn workdir(&self) -> Option<&Path> {
+        match self {
+            Runnable::Exec(p) => p.workdir.as_deref(),
+            Runnable::Shell(p) => p.workdir.as_deref(),
         }
-    };
-    EscalationRequest::from_tool_args(permissions, justification, prefix_rule)
+    }
+
+    /// The approval engine's view of the tools' escalation fields.
+    fn escalation(&self) -> Option<EscalationRequest> {
+        let (permissions, justification, prefix_rule) = match self {
+            Runnable::Exec(p) => (p.sandbox_permissions, &p.justification, &p.prefix_rule),
+            Runnable::Shell(p) => (p.sandbox_permissions, &p.justification, &p.prefix_rule),
+        };
+        let permissions = match permissions {
+            Some(codex_tools::exec::SandboxPermissions::RequireEscalated) => {
+                SandboxPermissions::RequireEscalated
+            }
+            Some(codex_tools::exec::SandboxPermissions::UseDefault) | None => {
+                SandboxPermissions::UseDefault
+            }
+        };
+        EscalationRequest::from_tool_args(permissions, justification.clone(), prefix_rule.clone())
+    }
 }
 
 /// A command between its begin and end events.
@@ -407,29 +423,8 @@ impl ToolContext {
                 .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
                 .await;
         }
-        let shell = params.shell.clone().unwrap_or_else(|| "/bin/bash".into());
-        let flag = if params.login.unwrap_or(true) {
-            "-lc"
-        } else {
-            "-c"
-        };
-        let argv = vec![shell, flag.to_string(), params.cmd.clone()];
-        let escalation = escalation_of(
-            params.sandbox_permissions,
-            params.justification.clone(),
-            params.prefix_rule.clone(),
-        );
-        let workdir = params.workdir.clone();
-        self.run_command(
-            call_id,
-            argv,
-            escalation,
-            workdir.as_deref(),
-            Runnable::Exec(params),
-            sink,
-            cancel,
-        )
-        .await
+        self.run_command(call_id, Runnable::Exec(params), sink, cancel)
+            .await
     }
 
     async fn write_stdin(
@@ -468,38 +463,22 @@ impl ToolContext {
                 .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
                 .await;
         }
-        let argv = params.command.clone();
-        let escalation = escalation_of(
-            params.sandbox_permissions,
-            params.justification.clone(),
-            params.prefix_rule.clone(),
-        );
-        let workdir = params.workdir.clone();
-        self.run_command(
-            call_id,
-            argv,
-            escalation,
-            workdir.as_deref(),
-            Runnable::Shell(params),
-            sink,
-            cancel,
-        )
-        .await
+        self.run_command(call_id, Runnable::Shell(params), sink, cancel)
+            .await
     }
 
     /// Runs a command with begin/end events: decides how (approvals), runs it in the sandbox
     /// or not, and on a sandbox denial retries outside it when the policy allows.
-    #[allow(clippy::too_many_arguments)]
     async fn run_command(
         &self,
         call_id: &str,
-        argv: Vec<String>,
-        escalation: Option<EscalationRequest>,
-        workdir: Option<&Path>,
         runnable: Runnable,
         sink: &EventSink,
         cancel: &CancellationToken,
     ) -> String {
+        let argv = runnable.argv();
+        let escalation = runnable.escalation();
+        let workdir = runnable.workdir();
         let command = display_command(&argv.iter().map(String::as_str).collect::<Vec<_>>());
         let cwd = self.exec_env(workdir, RunMode::Unsandboxed).cwd;
         let (tx, run) = self.exec_begin(call_id, &command, &cwd, sink).await;

@@ -101,6 +101,19 @@ fn script(cmd: &str) -> Vec<codex_test_support::Scripted> {
     ]
 }
 
+/// A fake server scripted to run `cmd` once, a test home, and a session on it.
+async fn setup(
+    cmd: &str,
+    policy: AskForApproval,
+    sandbox: SandboxMode,
+) -> (FakeServer, TestHome, Codex) {
+    let server = FakeServer::start(script(cmd)).await;
+    let home = TestHome::new();
+    home.write_config(&home.config_for(&server));
+    let codex = session(&home, policy, sandbox).await;
+    (server, home, codex)
+}
+
 fn approval_requests(events: &[EventMsg]) -> usize {
     events
         .iter()
@@ -110,11 +123,8 @@ fn approval_requests(events: &[EventMsg]) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn untrusted_asks_for_unsafe_commands_and_runs_them_when_approved() {
-    let server = FakeServer::start(script("touch approved.txt")).await;
-    let home = TestHome::new();
-    home.write_config(&home.config_for(&server));
-    let mut codex = session(
-        &home,
+    let (_server, home, mut codex) = setup(
+        "touch approved.txt",
         AskForApproval::UnlessTrusted,
         SandboxMode::WorkspaceWrite,
     )
@@ -127,21 +137,20 @@ async fn untrusted_asks_for_unsafe_commands_and_runs_them_when_approved() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn untrusted_runs_known_safe_commands_without_asking() {
-    let server = FakeServer::start(script("ls -la")).await;
-    let home = TestHome::new();
-    home.write_config(&home.config_for(&server));
-    let mut codex = session(&home, AskForApproval::UnlessTrusted, SandboxMode::ReadOnly).await;
+    let (_server, _home, mut codex) = setup(
+        "ls -la",
+        AskForApproval::UnlessTrusted,
+        SandboxMode::ReadOnly,
+    )
+    .await;
     let events = run_turn(&mut codex, None).await;
     assert_eq!(approval_requests(&events), 0, "{events:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn denied_command_does_not_run_and_the_model_is_told() {
-    let server = FakeServer::start(script("touch denied.txt")).await;
-    let home = TestHome::new();
-    home.write_config(&home.config_for(&server));
-    let mut codex = session(
-        &home,
+    let (server, home, mut codex) = setup(
+        "touch denied.txt",
         AskForApproval::UnlessTrusted,
         SandboxMode::WorkspaceWrite,
     )
@@ -163,11 +172,8 @@ async fn denied_command_does_not_run_and_the_model_is_told() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn abort_ends_the_turn() {
-    let server = FakeServer::start(script("touch aborted.txt")).await;
-    let home = TestHome::new();
-    home.write_config(&home.config_for(&server));
-    let mut codex = session(
-        &home,
+    let (_server, home, mut codex) = setup(
+        "touch aborted.txt",
         AskForApproval::UnlessTrusted,
         SandboxMode::WorkspaceWrite,
     )
@@ -184,11 +190,8 @@ async fn abort_ends_the_turn() {
 async fn on_failure_asks_to_rerun_outside_the_sandbox() {
     let outside = tempfile::tempdir_in("/var/tmp").unwrap();
     let target = outside.path().join("escaped.txt");
-    let server = FakeServer::start(script(&format!("touch {}", target.display()))).await;
-    let home = TestHome::new();
-    home.write_config(&home.config_for(&server));
-    let mut codex = session(
-        &home,
+    let (_server, home, mut codex) = setup(
+        &format!("touch {}", target.display()),
         AskForApproval::OnFailure,
         SandboxMode::WorkspaceWrite,
     )
@@ -203,10 +206,12 @@ async fn on_failure_asks_to_rerun_outside_the_sandbox() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn never_policy_never_asks() {
-    let server = FakeServer::start(script("touch never.txt")).await;
-    let home = TestHome::new();
-    home.write_config(&home.config_for(&server));
-    let mut codex = session(&home, AskForApproval::Never, SandboxMode::ReadOnly).await;
+    let (_server, home, mut codex) = setup(
+        "touch never.txt",
+        AskForApproval::Never,
+        SandboxMode::ReadOnly,
+    )
+    .await;
     let events = run_turn(&mut codex, None).await;
     assert_eq!(approval_requests(&events), 0);
     assert!(!home.workdir().join("never.txt").exists());

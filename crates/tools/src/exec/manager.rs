@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 use super::process;
 use super::session::{Collected, Session};
 use super::{
-    DEFAULT_EXEC_YIELD_MS, DEFAULT_SHELL, DEFAULT_WRITE_STDIN_YIELD_MS, ExecCommandParams, ExecEnv,
-    ExecError, ExecOutput, OutputSink, WriteStdinParams, approx_token_count, effective_yield,
-    new_chunk_id, output_text, resolve_workdir,
+    DEFAULT_EXEC_YIELD_MS, DEFAULT_WRITE_STDIN_YIELD_MS, ExecCommandParams, ExecEnv, ExecError,
+    ExecOutput, OutputSink, WriteStdinParams, approx_token_count, effective_yield, new_chunk_id,
+    output_text, resolve_workdir,
 };
 
 /// First session id handed out; ids then count up by one.
@@ -81,13 +81,7 @@ impl ExecSessionManager {
         let started = Instant::now();
         let deadline = started + effective_yield(params.yield_time_ms, DEFAULT_EXEC_YIELD_MS);
         let workdir = resolve_workdir(params.workdir.as_deref(), &env.cwd).await?;
-        let shell = params.shell.unwrap_or_else(|| DEFAULT_SHELL.to_string());
-        let flag = if params.login.unwrap_or(true) {
-            "-lc"
-        } else {
-            "-c"
-        };
-        let argv = [shell, flag.to_string(), params.cmd];
+        let argv = params.argv();
         // Pipes unless the model asks for a terminal, as upstream 0.169 does (measured: `ls`
         // prints one name per line there).
         let tty = params.tty.unwrap_or(false);

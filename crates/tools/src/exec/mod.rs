@@ -149,6 +149,23 @@ pub struct ExecCommandParams {
     pub prefix_rule: Option<Vec<String>>,
 }
 
+impl ExecCommandParams {
+    /// The argv that runs `cmd`: `[shell, -lc, cmd]` (`-c` with `login: false`), shell
+    /// defaulting to [`DEFAULT_SHELL`].
+    pub fn argv(&self) -> Vec<String> {
+        let shell = self
+            .shell
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SHELL.to_string());
+        let flag = if self.login.unwrap_or(true) {
+            "-lc"
+        } else {
+            "-c"
+        };
+        vec![shell, flag.to_string(), self.cmd.clone()]
+    }
+}
+
 /// Arguments of the `write_stdin` tool. Unknown fields are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct WriteStdinParams {
