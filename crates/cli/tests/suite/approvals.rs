@@ -190,7 +190,7 @@ async fn abort_ends_the_turn() {
 async fn on_failure_asks_to_rerun_outside_the_sandbox() {
     let outside = tempfile::tempdir_in("/var/tmp").unwrap();
     let target = outside.path().join("escaped.txt");
-    let (_server, home, mut codex) = setup(
+    let (_server, _home, mut codex) = setup(
         &format!("touch {}", target.display()),
         AskForApproval::OnFailure,
         SandboxMode::WorkspaceWrite,
