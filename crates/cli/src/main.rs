@@ -67,8 +67,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Inside the sandbox our binary is re-executed to apply seccomp (and, as the fallback,
-    // Landlock) before running the command: that stage never reaches clap.
+    // The Landlock + seccomp fallback re-executes our binary to confine itself before
+    // running the command: that never reaches clap.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if codex_sandbox::is_linux_sandbox_invocation(&args) {
         codex_sandbox::run_linux_sandbox_main(args);

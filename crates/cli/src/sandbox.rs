@@ -165,11 +165,20 @@ fn run_inner(mut args: SandboxArgs) -> anyhow::Result<u8> {
     let exe = std::env::current_exe().context("cannot locate the codex executable")?;
     let prepared = probe.prepare(&policy, &args.command, &cwd, &exe)?;
     prepared.apply_env(&mut child_env);
-    let status = std::process::Command::new(prepared.program())
-        .args(prepared.args())
+    let mut cmd = std::process::Command::new(prepared.program());
+    cmd.args(prepared.args())
         .current_dir(&cwd)
         .env_clear()
-        .envs(&child_env)
+        .envs(&child_env);
+    prepared.configure(&mut cmd);
+    if !prepared.has_placeholders() {
+        // Nothing to clean up afterwards: become the sandbox (saves a fork and a wait; the
+        // exit status and signals are the sandbox's own).
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        return Err(err).with_context(|| format!("cannot start {}", prepared.program()));
+    }
+    let status = cmd
         .status()
         .with_context(|| format!("cannot start {}", prepared.program()))?;
     drop(prepared);

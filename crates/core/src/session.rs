@@ -45,7 +45,7 @@ pub struct SessionParams {
     /// `exec`, `cli`, `mcp`: recorded in `session_meta.source`.
     pub source: String,
     pub cli_version: String,
-    /// Our own executable, re-executed inside the sandbox to apply seccomp.
+    /// Our own executable, re-executed as the Landlock + seccomp fallback sandbox.
     pub codex_exe: PathBuf,
 }
 

@@ -9,7 +9,8 @@
 //! startup:       let probe = codex_sandbox::probe_with(&options);     // once, blocking
 //!                if let Some(w) = probe.warning() { show it once }
 //! each command:  let prepared = probe.prepare(&policy, &argv, &cwd, &codex_exe)?;
-//!                spawn prepared.argv in cwd with env passed through prepared.apply_env(..),
+//!                build a std Command for prepared.argv in cwd, env passed through
+//!                prepared.apply_env(..), then prepared.configure(&mut cmd); spawn it and
 //!                keep `prepared` alive until the child has exited.
 //! ```
 //!
@@ -21,7 +22,7 @@
 //! * [`prepare`] / [`Probe::prepare`] → [`PreparedCommand`]: argv + `CODEX_SANDBOX*` env.
 //!   Fails closed ([`SandboxError`]) for `read-only`/`workspace-write`; never an unconfined
 //!   launch. `danger-full-access` passes the command through.
-//! * [`run_linux_sandbox_main`]: the `codex-linux-sandbox` stage (arg0 or
+//! * [`run_linux_sandbox_main`]: the `codex-linux-sandbox` Landlock fallback (arg0 or
 //!   `--codex-linux-sandbox` as first argument).
 //! * [`seatbelt_profile`]: the macOS profile for a policy.
 //! * [`is_sandbox_env_var`], [`sandbox_env_vars`], [`apply_sandbox_env`]: `CODEX_SANDBOX*`
@@ -40,15 +41,14 @@
 //! [`PreparedCommand`] using them). A permission profile's read-only paths are re-bound
 //! read-only and its hidden (`none`) paths covered by an empty read-only tmpfs or `/dev/null`.
 //!
-//! **Seccomp delivery.** bwrap's `--add-seccomp-fd` would need an fd inherited into bwrap,
-//! i.e. an `unsafe` `pre_exec` hook (or fd plumbing through `pty-process`) in the tool runner,
-//! and it would have to survive our own "close every inherited fd" rule. Instead bwrap execs
-//! the Codex binary again as `codex-linux-sandbox seccomp` inside the namespaces, as pid 1;
-//! it closes every fd above 2 (inherited fds let upstream's sandbox write outside), installs
-//! the filter and execs the command. The tool runner therefore only spawns a plain argv with
-//! an environment; no fds, no hooks. Cost: one exec of our binary (about a millisecond on
-//! top of bwrap's ~3.5 ms). `--as-pid-1` matters here: otherwise bwrap's own reaper is pid 1,
-//! outside the filter, and its `/proc/1/mem` was measured writable from inside.
+//! **Seccomp delivery.** Our programs (compiled once per process) go to bwrap through
+//! `--add-seccomp-fd` from sealed memfds; bwrap installs them right before it execs the
+//! command. The spawner calls [`PreparedCommand::configure`], whose `pre_exec` step marks
+//! every fd above 2 close-on-exec (inherited fds let upstream's sandbox write outside) and
+//! leaves only the memfds inheritable. An earlier design re-executed our binary inside the
+//! namespaces to do this; it cost about 2 ms per command. `--as-pid-1` matters: otherwise
+//! bwrap's own reaper is pid 1, outside the filter, and its `/proc/1/mem` was measured
+//! writable from inside.
 //!
 //! Fallback (no usable user namespaces, or `features.use_legacy_landlock`): the helper
 //! applies Landlock + seccomp itself, drops all capabilities (root included) and reaps what

@@ -11,7 +11,9 @@ use crate::probe::{Backend, Probe, probe};
 /// A command ready to spawn: run [`argv`](Self::argv) directly (no shell, no wrapper: the
 /// Landlock fallback may name `/proc/self/exe`, which must be resolved by the process that
 /// `fork`s from Codex), in the command's cwd, with the caller's environment passed through
-/// [`apply_env`](Self::apply_env).
+/// [`apply_env`](Self::apply_env), through a `std::process::Command` that went through
+/// [`configure`](Self::configure) (without it bubblewrap cannot read the seccomp filter and
+/// the launch fails, closed).
 ///
 /// Keep it alive until the child has exited: it owns the read-only placeholders of missing
 /// `.git`/`.codex`/`.agents` directories, which are removed when it is dropped.
@@ -32,6 +34,9 @@ pub struct PreparedCommand {
 pub(crate) struct Guard {
     #[cfg(target_os = "linux")]
     pub _leases: Vec<crate::linux::placeholder::Lease>,
+    /// Close-on-exec fds the child must inherit (bubblewrap's seccomp programs).
+    #[cfg(target_os = "linux")]
+    pub inherit: Vec<std::os::fd::OwnedFd>,
 }
 
 impl PreparedCommand {
@@ -43,6 +48,37 @@ impl PreparedCommand {
     /// `argv[1..]`.
     pub fn args(&self) -> &[String] {
         self.argv.get(1..).unwrap_or_default()
+    }
+
+    /// Prepares the spawn of [`argv`](Self::argv) (Linux, confined modes): a `pre_exec` step
+    /// in the child marks every fd above 2 close-on-exec, so nothing the caller inherited
+    /// reaches the sandbox, and makes the fds named in the argv (`--add-seccomp-fd N`)
+    /// inheritable. Other platforms and `danger-full-access`: nothing to do.
+    ///
+    /// For `tokio::process::Command`, pass `as_std_mut()`.
+    pub fn configure(&self, cmd: &mut std::process::Command) {
+        #[cfg(target_os = "linux")]
+        if self.sandbox.is_some() {
+            use std::os::unix::process::CommandExt;
+            let hook = crate::linux::fds::child_hook(crate::linux::fds::raw(&self._guard.inherit));
+            // SAFETY: the hook only calls async-signal-safe syscalls (close_range, getrlimit,
+            // fcntl) and allocates nothing.
+            unsafe {
+                cmd.pre_exec(hook);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = cmd;
+    }
+
+    /// Whether this holds read-only placeholders of missing `.git`/`.codex`/`.agents`
+    /// directories, removed on drop: then it must outlive the child. Otherwise the caller may
+    /// also `exec` the argv in place of itself.
+    pub fn has_placeholders(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        return !self._guard._leases.is_empty();
+        #[cfg(not(target_os = "linux"))]
+        false
     }
 
     /// Removes every `CODEX_SANDBOX*` variable from `env` and adds [`env`](Self::env).
@@ -68,7 +104,7 @@ impl Probe {
     /// * `cwd`: the command's absolute working directory (the tool call's `workdir`); the
     ///   policy's writable roots decide what is writable, not `cwd`.
     /// * `codex_exe`: the absolute path of the running Codex binary
-    ///   (`std::env::current_exe()`), re-executed as the `codex-linux-sandbox` stage.
+    ///   (`std::env::current_exe()`), re-executed as the `codex-linux-sandbox` Landlock fallback.
     ///
     /// `danger-full-access` returns `argv` unchanged (never an error, on any platform). The
     /// confined modes never return an unconfined launch: without a working backend the error
@@ -137,7 +173,7 @@ impl Probe {
             #[cfg(target_os = "linux")]
             Backend::Bwrap(info) => {
                 let resolved = crate::policy::resolve(policy)?;
-                crate::linux::prepare_bwrap(info, policy, &resolved, argv, cwd, codex_exe)
+                crate::linux::prepare_bwrap(info, policy, &resolved, argv, cwd)
             }
             #[cfg(target_os = "linux")]
             Backend::Landlock { .. } => {

@@ -54,7 +54,7 @@ pub struct BwrapInfo {
 /// The backend confined commands use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
-    /// Hardened bubblewrap plus our seccomp stage.
+    /// Hardened bubblewrap installing our seccomp programs (`--add-seccomp-fd`).
     Bwrap(BwrapInfo),
     /// Landlock + seccomp in the re-executed helper (Linux fallback).
     Landlock {

@@ -291,7 +291,7 @@ fn sandbox_probe_is_cached_and_still_confines() {
         assert_ne!(out.status.code(), Some(0));
         assert!(!home.workdir().join("ro.txt").exists());
         let cached =
-            std::fs::read_to_string(home.codex_home().join("cache/sandbox-probe-v1")).unwrap();
+            std::fs::read_to_string(home.codex_home().join("cache/sandbox-probe-v2")).unwrap();
         assert!(cached.lines().count() == 2, "{cached}");
     }
     let out = crate::common::codex_command(&home)

@@ -1,6 +1,6 @@
-//! Stand-alone `codex-linux-sandbox` helper: the stage the `codex` binary also reaches by
-//! arg0 dispatch (`codex --codex-linux-sandbox ...`). Useful for debugging a launch by hand
-//! and as the helper in this crate's integration tests.
+//! Stand-alone `codex-linux-sandbox` helper (the Landlock + seccomp fallback), which the
+//! `codex` binary also reaches by arg0 or flag dispatch (`codex --codex-linux-sandbox ...`).
+//! Useful for debugging a launch by hand and as the helper in this crate's integration tests.
 
 fn main() {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();

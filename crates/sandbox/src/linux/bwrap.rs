@@ -9,10 +9,9 @@
 //!                                      path rules, parents first: writable roots, protected
 //!                                      .git/.codex/.agents (+ linked gitdirs, placeholders),
 //!                                      a profile's read-only and hidden (`none`) paths
-//!       [--ro-bind HELPER HELPER]      profiles only: the helper stays reachable
 //!       [--remount-ro D ...] [--remount-ro /]   hidden dirs (and the tmpfs root) read-only
 //!       --cap-drop ALL [--disable-userns]  --chdir CWD
-//!       -- HELPER --codex-linux-sandbox seccomp [--allow-network] -- COMMAND...
+//!       --add-seccomp-fd MAIN --add-seccomp-fd GUARD  -- COMMAND...
 //! ```
 //!
 //! Why each piece:
@@ -20,8 +19,9 @@
 //!   namespace and can `mount -o remount,rw /` (measured escape).
 //! * `--ro-bind /proc/sys`: root inside the sandbox is still kuid 0, and sysctl writes are
 //!   checked against the uid, not capabilities (`kernel.core_pattern` was open-able).
-//! * `--as-pid-1`: bwrap's own reaper would be pid 1 otherwise, outside our seccomp filter,
-//!   and its `/proc/1/mem` was measured open-able read-write from inside the sandbox. With it,
+//! * `--as-pid-1`: bwrap's own reaper would be pid 1 otherwise, outside our seccomp filter
+//!   (bwrap installs it right before exec'ing the command), and its `/proc/1/mem` was
+//!   measured open-able read-write from inside the sandbox. With it,
 //!   every process in the sandbox runs under the filter; when the command exits the pid
 //!   namespace ends and detached background children die with it.
 //! * `--new-session`: no controlling terminal, so `TIOCSTI` cannot type into the parent's
@@ -35,12 +35,14 @@
 //!   `:root = "none"` starts from bubblewrap's empty root instead of `--ro-bind / /` and binds
 //!   only the system directories ([`crate::policy::SYSTEM_READ_ROOTS`], symlinks recreated as
 //!   symlinks), then remounts that root read-only.
-//! * The helper stage closes every inherited fd above 2 (a directory fd leaked by the parent
-//!   let upstream's sandbox write outside) and installs the seccomp filter, then execs.
+//! * `--add-seccomp-fd`: the programs of the `seccomp` module, compiled by us, read from
+//!   sealed memfds (see the `fds` module) and installed by bwrap after `no_new_privs`, right
+//!   before it execs the command. Every other fd above 2 is close-on-exec by then (the
+//!   spawner's `pre_exec` step): a directory fd leaked by the parent let upstream's sandbox
+//!   write outside.
 
 use std::path::{Path, PathBuf};
 
-use super::helper::{LINUX_SANDBOX_FLAG, STAGE_SECCOMP};
 use crate::error::SandboxError;
 use crate::probe::BwrapInfo;
 
@@ -78,11 +80,10 @@ pub(crate) struct BwrapLaunch<'a> {
     pub system_links: &'a [(PathBuf, PathBuf)],
     /// Path rules, parents first.
     pub mounts: &'a [(PathBuf, Mount)],
-    /// Bind the helper read-only after the rules (a profile may hide or not grant it).
-    pub expose_helper: bool,
     pub network: bool,
     pub cwd: &'a Path,
-    pub helper: &'a Path,
+    /// Inheritable fds holding the seccomp programs, for `--add-seccomp-fd`.
+    pub seccomp_fds: &'a [i32],
     pub command: &'a [String],
 }
 
@@ -144,6 +145,13 @@ pub(crate) fn final_flags(info: &BwrapInfo) -> Vec<String> {
     args
 }
 
+/// `--add-seccomp-fd N` for each program fd.
+pub(crate) fn seccomp_args(fds: &[i32]) -> Vec<String> {
+    fds.iter()
+        .flat_map(|fd| ["--add-seccomp-fd".to_string(), fd.to_string()])
+        .collect()
+}
+
 /// The full argv, starting with the bwrap executable.
 pub(crate) fn argv(launch: &BwrapLaunch<'_>) -> Result<Vec<String>, SandboxError> {
     let mut argv = vec![path_arg(&launch.info.path)?];
@@ -175,10 +183,6 @@ pub(crate) fn argv(launch: &BwrapLaunch<'_>) -> Result<Vec<String>, SandboxError
             Mount::HideFile => argv.extend(["--ro-bind".into(), "/dev/null".into(), p]),
         }
     }
-    if launch.expose_helper {
-        let helper = path_arg(launch.helper)?;
-        argv.extend(["--ro-bind".into(), helper.clone(), helper]);
-    }
     for p in remount {
         argv.extend(["--remount-ro".into(), p]);
     }
@@ -187,13 +191,7 @@ pub(crate) fn argv(launch: &BwrapLaunch<'_>) -> Result<Vec<String>, SandboxError
     }
     argv.extend(final_flags(launch.info));
     argv.extend(["--chdir".into(), path_arg(launch.cwd)?]);
-    argv.push("--".into());
-    argv.push(path_arg(launch.helper)?);
-    argv.push(LINUX_SANDBOX_FLAG.into());
-    argv.push(STAGE_SECCOMP.into());
-    if launch.network {
-        argv.push("--allow-network".into());
-    }
+    argv.extend(seccomp_args(launch.seccomp_fds));
     argv.push("--".into());
     argv.extend(launch.command.iter().cloned());
     Ok(argv)
@@ -224,10 +222,9 @@ mod tests {
             system_read: &[],
             system_links: &[],
             mounts: &mounts,
-            expose_helper: false,
             network: false,
             cwd: Path::new("/w/sub"),
-            helper: Path::new("/opt/codex"),
+            seccomp_fds: &[5, 6],
             command: &cmd,
         })
         .unwrap();
@@ -236,8 +233,8 @@ mod tests {
             "/usr/bin/bwrap --new-session --die-with-parent --as-pid-1 --unshare-user \
              --unshare-pid --unshare-ipc --unshare-net --ro-bind / / --dev /dev --proc /proc \
              --ro-bind /proc/sys /proc/sys --bind /tmp /tmp --bind /w /w --ro-bind /w/.git /w/.git \
-             --cap-drop ALL --disable-userns --chdir /w/sub -- /opt/codex --codex-linux-sandbox \
-             seccomp -- sh -c true"
+             --cap-drop ALL --disable-userns --chdir /w/sub --add-seccomp-fd 5 --add-seccomp-fd 6 \
+             -- sh -c true"
         );
     }
 
@@ -256,10 +253,9 @@ mod tests {
             system_read: &[],
             system_links: &[],
             mounts: &[],
-            expose_helper: false,
             network: true,
             cwd: Path::new("/"),
-            helper: Path::new("/opt/codex"),
+            seccomp_fds: &[3, 4],
             command: &cmd,
         })
         .unwrap();
@@ -267,8 +263,8 @@ mod tests {
             argv.join(" "),
             "/usr/bin/bwrap --new-session --die-with-parent --as-pid-1 --unshare-pid \
              --unshare-ipc --ro-bind / / --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys \
-             --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --cap-drop ALL --chdir / -- \
-             /opt/codex --codex-linux-sandbox seccomp --allow-network -- true"
+             --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --cap-drop ALL --chdir / \
+             --add-seccomp-fd 3 --add-seccomp-fd 4 -- true"
         );
     }
 
@@ -293,10 +289,9 @@ mod tests {
             system_read: &[PathBuf::from("/usr"), PathBuf::from("/etc")],
             system_links: &[(PathBuf::from("/bin"), PathBuf::from("usr/bin"))],
             mounts: &mounts,
-            expose_helper: true,
             network: false,
             cwd: Path::new("/w"),
-            helper: Path::new("/opt/codex"),
+            seccomp_fds: &[3, 4],
             command: &["true".to_string()],
         })
         .unwrap();
@@ -307,9 +302,8 @@ mod tests {
              --symlink usr/bin /bin --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys \
              --bind /w /w --ro-bind /w/docs /w/docs --tmpfs /w/secret \
              --ro-bind /dev/null /w/.env --bind /w/secret/out /w/secret/out \
-             --ro-bind /opt/codex /opt/codex --remount-ro /w/secret --remount-ro / \
-             --cap-drop ALL --disable-userns --chdir /w -- /opt/codex --codex-linux-sandbox \
-             seccomp -- true"
+             --remount-ro /w/secret --remount-ro / --cap-drop ALL --disable-userns --chdir /w \
+             --add-seccomp-fd 3 --add-seccomp-fd 4 -- true"
         );
     }
 }

@@ -1,15 +1,14 @@
-//! `codex-linux-sandbox`: the in-sandbox stage, entered by re-executing the Codex binary.
+//! `codex-linux-sandbox`: the Landlock + seccomp fallback, entered by re-executing the Codex
+//! binary (the bubblewrap backend needs no helper: bwrap installs our seccomp programs).
 //!
 //! ```text
-//! <codex> --codex-linux-sandbox seccomp  [--allow-network]               -- COMMAND...
 //! <codex> --codex-linux-sandbox landlock [--allow-network] [--no-read-root]
 //!         [--rw PATH]... [--ro PATH]... [--deny PATH]... -- COMMAND...
 //! codex-linux-sandbox <same arguments after the flag>                    (arg0 form)
 //! ```
 //!
-//! * `seccomp` runs inside bubblewrap's namespaces as pid 1: close inherited fds above 2,
-//!   install the seccomp filter, exec the command.
-//! * `landlock` is the whole fallback sandbox. The helper becomes a child subreaper and forks;
+//! * The helper is the whole fallback sandbox. It closes inherited fds above 2, becomes a
+//!   child subreaper and forks;
 //!   the child drops every capability (bounding set, ambient, securebits, then the sets
 //!   themselves, so a root caller cannot regain them on exec), applies Landlock (the path
 //!   rules `--rw`/`--ro`/`--deny` below `/`, which is readable unless `--no-read-root`; the
@@ -40,13 +39,13 @@ pub const LINUX_SANDBOX_FLAG: &str = "--codex-linux-sandbox";
 /// Exit status when the sandbox could not be set up.
 pub const EXIT_SETUP_FAILED: i32 = 125;
 
-pub(crate) const STAGE_SECCOMP: &str = "seccomp";
+/// The one stage: the Landlock fallback.
 pub(crate) const STAGE_LANDLOCK: &str = "landlock";
 
 #[derive(Debug, thiserror::Error)]
 enum HelperError {
     #[error(
-        "usage: {LINUX_SANDBOX_ARG0} seccomp|landlock [--allow-network] [--no-read-root] [--rw PATH]... [--ro PATH]... [--deny PATH]... -- COMMAND... ({0})"
+        "usage: {LINUX_SANDBOX_ARG0} landlock [--allow-network] [--no-read-root] [--rw PATH]... [--ro PATH]... [--deny PATH]... -- COMMAND... ({0})"
     )]
     Usage(String),
     #[error(transparent)]
@@ -70,7 +69,6 @@ fn os(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> HelperError {
 
 #[derive(Debug, PartialEq, Eq)]
 struct Args {
-    stage: String,
     network: bool,
     /// `/` readable (no `--no-read-root`).
     read_root: bool,
@@ -116,16 +114,12 @@ fn helper_args(args: &[OsString]) -> Option<&[OsString]> {
 
 fn parse(args: &[OsString]) -> Result<Args, HelperError> {
     let mut iter = args.iter();
-    let stage = iter
-        .next()
-        .and_then(|s| s.to_str())
-        .ok_or_else(|| HelperError::Usage("missing stage".into()))?
-        .to_string();
-    if stage != STAGE_SECCOMP && stage != STAGE_LANDLOCK {
-        return Err(HelperError::Usage(format!("unknown stage `{stage}`")));
+    match iter.next().map(|s| s.to_string_lossy()) {
+        Some(stage) if stage == STAGE_LANDLOCK => {}
+        Some(stage) => return Err(HelperError::Usage(format!("unknown stage `{stage}`"))),
+        None => return Err(HelperError::Usage("missing stage".into())),
     }
     let mut parsed = Args {
-        stage,
         network: false,
         read_root: true,
         writable: Vec::new(),
@@ -178,11 +172,7 @@ pub fn run_linux_sandbox_main(args: Vec<OsString>) -> ! {
         Ok(parsed) => parsed,
         Err(err) => fail(&err),
     };
-    let result = match parsed.stage.as_str() {
-        STAGE_SECCOMP => seccomp_stage(&parsed),
-        _ => landlock_stage(&parsed),
-    };
-    match result {
+    match landlock_stage(&parsed) {
         Ok(()) => exec(&parsed.command),
         Err(err) => fail(&err),
     }
@@ -199,13 +189,6 @@ fn fail(err: &dyn std::error::Error) -> ! {
     // The helper is a process entry point: stderr is its only channel.
     let _ = writeln!(std::io::stderr(), "{line}");
     std::process::exit(EXIT_SETUP_FAILED)
-}
-
-/// Closes inherited fds and installs the filter; the caller execs the command.
-fn seccomp_stage(args: &Args) -> Result<(), HelperError> {
-    close_inherited_fds()?;
-    seccomp::install(args.network)?;
-    Ok(())
 }
 
 /// Returns only in the forked, confined child, which the caller turns into the command; the
@@ -467,7 +450,7 @@ mod tests {
     fn dispatch_by_arg0_or_flag() {
         assert!(is_linux_sandbox_invocation(&os_args(&[
             "/x/codex-linux-sandbox",
-            "seccomp"
+            "landlock"
         ])));
         assert!(is_linux_sandbox_invocation(&os_args(&[
             "/usr/bin/codex",
@@ -498,7 +481,6 @@ mod tests {
         assert_eq!(
             parse(&args).unwrap(),
             Args {
-                stage: "landlock".into(),
                 network: true,
                 read_root: true,
                 writable: vec!["/w".into(), "/tmp".into()],
@@ -539,8 +521,9 @@ mod tests {
     fn parse_errors() {
         for bad in [
             &["bogus", "--", "x"][..],
-            &["seccomp", "x"],
-            &["seccomp", "--"],
+            &["seccomp", "--", "x"],
+            &["landlock", "x"],
+            &["landlock", "--"],
             &["landlock", "--rw"],
             &["landlock", "--deny"],
             &[],

@@ -1,7 +1,8 @@
-//! Linux backends: hardened bubblewrap (default) and Landlock + seccomp (fallback), both
-//! finishing in the `codex-linux-sandbox` helper stage.
+//! Linux backends: hardened bubblewrap with our seccomp programs (default) and Landlock +
+//! seccomp in the re-executed `codex-linux-sandbox` helper (fallback).
 
 pub(crate) mod bwrap;
+pub(crate) mod fds;
 pub(crate) mod helper;
 pub(crate) mod landlock;
 pub(crate) mod placeholder;
@@ -22,7 +23,6 @@ pub(crate) fn prepare_bwrap(
     resolved: &ResolvedRoots,
     command: &[String],
     cwd: &Path,
-    codex_exe: &Path,
 ) -> Result<(Vec<String>, Guard), SandboxError> {
     if let Some(root) = containing_root(&info.path, &resolved.roots) {
         return Err(SandboxError::ExecutableInWritableRoot {
@@ -66,19 +66,25 @@ pub(crate) fn prepare_bwrap(
             Err(_) => system_read.push(path.clone()),
         }
     }
+    let seccomp = fds::seccomp_memfds(policy.has_network())?;
     let argv = bwrap::argv(&bwrap::BwrapLaunch {
         info,
         root,
         system_read: &system_read,
         system_links: &system_links,
         mounts: &mounts,
-        expose_helper: policy.has_path_rules(),
         network: policy.has_network(),
         cwd,
-        helper: codex_exe,
+        seccomp_fds: &fds::raw(&seccomp),
         command,
     })?;
-    Ok((argv, Guard { _leases: leases }))
+    Ok((
+        argv,
+        Guard {
+            _leases: leases,
+            inherit: seccomp,
+        },
+    ))
 }
 
 /// argv for the Landlock fallback: the helper applies everything itself (it turns the path

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::bwrap;
+use super::{bwrap, fds};
 use crate::probe::{Backend, BwrapInfo, Probe, ProbeOptions};
 
 const DEFAULT_DIRS: &[&str] = &[
@@ -35,7 +35,7 @@ pub(crate) fn run(options: &ProbeOptions) -> Probe {
     probe
 }
 
-const CACHE_FILE: &str = "sandbox-probe-v1";
+const CACHE_FILE: &str = "sandbox-probe-v2";
 
 /// What a cached result depends on: the user, this boot, the kernel, the options and the
 /// bubblewrap binary (path, size, mtime).
@@ -185,13 +185,21 @@ fn is_executable(path: &Path) -> bool {
 
 /// Tries the bubblewrap variants strongest first; records why each failed.
 fn preflight_all(path: &Path, notes: &mut Vec<String>) -> Option<BwrapInfo> {
-    let disable_userns = Command::new(path)
+    let help = Command::new(path)
         .arg("--help")
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains("--disable-userns"))
-        .unwrap_or(false);
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if !help.contains("--add-seccomp-fd") {
+        notes.push(format!(
+            "bubblewrap {}: too old, no `--add-seccomp-fd` (needs 0.5 or later)",
+            path.display()
+        ));
+        return None;
+    }
+    let disable_userns = help.contains("--disable-userns");
     let root = rustix::process::geteuid().is_root();
     let mut candidates = vec![true];
     if root {
@@ -230,24 +238,33 @@ fn preflight_all(path: &Path, notes: &mut Vec<String>) -> Option<BwrapInfo> {
     None
 }
 
-/// Runs the hardening flags around `bwrap --version`; returns bwrap's stderr on failure.
+/// Runs `bwrap --version` inside the hardening flags and our seccomp filter; returns bwrap's
+/// stderr on failure.
 fn preflight(info: &BwrapInfo) -> Result<(), String> {
+    use std::os::unix::process::CommandExt;
+    let seccomp = fds::seccomp_memfds(false).map_err(|e| e.to_string())?;
+    let seccomp_fds = fds::raw(&seccomp);
     let mut args: Vec<OsString> = bwrap::base_args(info, false)
         .into_iter()
         .chain(bwrap::system_mounts(info, bwrap::RootMount::ReadOnly))
         .chain(bwrap::final_flags(info))
+        .chain(bwrap::seccomp_args(&seccomp_fds))
         .map(OsString::from)
         .collect();
     args.push("--".into());
     args.push(info.path.clone().into_os_string());
     args.push("--version".into());
-    let output = Command::new(&info.path)
-        .args(&args)
+    let mut cmd = Command::new(&info.path);
+    cmd.args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run: {e}"))?;
+        .stderr(Stdio::piped());
+    // SAFETY: the hook only calls async-signal-safe syscalls.
+    unsafe {
+        cmd.pre_exec(fds::child_hook(seccomp_fds));
+    }
+    let output = cmd.output().map_err(|e| format!("cannot run: {e}"))?;
+    drop(seccomp);
     if output.status.success() {
         return Ok(());
     }

@@ -48,6 +48,9 @@ pub fn helper() -> PathBuf {
 }
 
 /// Passes the helper path chosen by [`helper`] to nested test processes.
+/// Where case 47's leaked directory fd lands in the child.
+pub const LEAKED_FD: i32 = 200;
+
 pub const HELPER_ENV: &str = "CODEX_SANDBOX_TEST_HELPER";
 
 /// Whether `path` is inside `/tmp` (after resolving symlinks).
@@ -230,7 +233,8 @@ pub struct Sandbox {
     pub policy: SandboxPolicy,
     pub cwd: PathBuf,
     pub env: BTreeMap<String, String>,
-    /// fd to leak into the child as fd 7 (case 47).
+    /// An fd of the test process that the child gets as [`LEAKED_FD`] without close-on-exec,
+    /// as if Codex had inherited it (a number no fd of the test process uses).
     pub leak_fd: Option<i32>,
 }
 
@@ -268,13 +272,15 @@ impl Sandbox {
         if let Some(fd) = self.leak_fd {
             unsafe {
                 cmd.pre_exec(move || {
-                    if libc::dup2(fd, 7) < 0 {
+                    if libc::dup2(fd, LEAKED_FD) < 0 {
                         return Err(std::io::Error::last_os_error());
                     }
                     Ok(())
                 });
             }
         }
+        // After the leak above: the fd stands for one the caller inherited.
+        prepared.configure(&mut cmd);
         (cmd, prepared)
     }
 

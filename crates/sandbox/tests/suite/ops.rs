@@ -329,13 +329,12 @@ fn run(words: &[&str]) -> Result<String, Error> {
                 match probe.prepare(&policy, &argv, &ws, &super::harness::helper()) {
                     Err(_) => "prepare-failed",
                     Ok(p) => {
-                        let ok = std::process::Command::new(p.program())
-                            .args(p.args())
+                        let mut cmd = std::process::Command::new(p.program());
+                        cmd.args(p.args())
                             .envs(p.env.iter().cloned())
-                            .stderr(std::process::Stdio::null())
-                            .status()
-                            .map(|s| s.success())
-                            .unwrap_or(false);
+                            .stderr(std::process::Stdio::null());
+                        p.configure(&mut cmd);
+                        let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
                         if ok { "ok" } else { "denied" }
                     }
                 }

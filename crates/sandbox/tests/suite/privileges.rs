@@ -106,7 +106,8 @@ fn case47_inherited_fds_are_closed() {
             let mut sb = Sandbox::new(b, m, &fx);
             sb.leak_fd = Some(dir.as_raw_fd());
             let name = format!("c47-{b:?}-{m:?}");
-            let outcome = expect(&sb, &["openat-fd", "7", &name], !m.confined());
+            let fd = super::harness::LEAKED_FD.to_string();
+            let outcome = expect(&sb, &["openat-fd", &fd, &name], !m.confined());
             if m.confined() {
                 assert_eq!(outcome, Outcome::Denied(libc::EBADF), "{}", sb.label());
             }

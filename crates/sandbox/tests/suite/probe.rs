@@ -44,13 +44,46 @@ fn bubblewrap_with_user_namespace_is_the_default_here() {
 }
 
 #[test]
+fn bubblewrap_without_add_seccomp_fd_is_skipped() {
+    let fx = Fixture::new();
+    // bubblewrap 0.4 (Ubuntu 20.04) has `--seccomp` but not `--add-seccomp-fd`; it would
+    // run fine, so only the help text tells.
+    let real = real_bwrap();
+    let old = script(
+        &fx.base,
+        "bwrap",
+        &format!(
+            "case \"$*\" in *--help*) echo '--seccomp FD'; exit 0;; esac\nexec {} \"$@\"",
+            real.display()
+        ),
+    );
+    let probe = probe_with(&ProbeOptions {
+        bwrap_path: Some(old),
+        ..ProbeOptions::default()
+    });
+    assert!(
+        matches!(probe.backend(), ProbeBackend::Landlock { .. }),
+        "{}",
+        probe.describe()
+    );
+    assert!(
+        probe
+            .notes()
+            .iter()
+            .any(|n| n.contains("too old") && n.contains("--add-seccomp-fd")),
+        "{:?}",
+        probe.notes()
+    );
+}
+
+#[test]
 fn case51_user_namespaces_refused_falls_back_to_landlock() {
     let fx = Fixture::new();
     // What Ubuntu 24.04's AppArmor restriction looks like to bwrap.
     let fake = script(
         &fx.base,
         "bwrap",
-        "case \"$*\" in *--help*) echo '--disable-userns'; exit 0;; esac\n\
+        "case \"$*\" in *--help*) echo '--add-seccomp-fd --disable-userns'; exit 0;; esac\n\
          echo 'bwrap: setting up uid map: Permission denied' >&2; exit 1",
     );
     let probe = probe_with(&ProbeOptions {
@@ -197,11 +230,10 @@ fn case52_proc_mount_refused_is_detected() {
             )])
             .collect();
         let prepared = probe.prepare(&policy, &argv, &fx.ws, &helper()).unwrap();
-        let status = Command::new(prepared.program())
-            .args(prepared.args())
-            .envs(prepared.env.iter().cloned())
-            .status()
-            .unwrap();
+        let mut cmd = Command::new(prepared.program());
+        cmd.args(prepared.args()).envs(prepared.env.iter().cloned());
+        prepared.configure(&mut cmd);
+        let status = cmd.status().unwrap();
         assert!(status.success());
         assert!(fx.ws.join("c52").exists() && !fx.out.join("c52").exists());
     }
@@ -300,13 +332,13 @@ fn helper_reports_setup_errors_and_exec_failures() {
     );
 
     let out = Command::new(helper())
-        .args(["seccomp", "--", "/nonexistent/program"])
+        .args(["landlock", "--", "/nonexistent/program"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(127));
 
     let out = Command::new(helper())
-        .args(["seccomp", "--", "sh", "-c", "exit 7"])
+        .args(["landlock", "--", "sh", "-c", "exit 7"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(7));

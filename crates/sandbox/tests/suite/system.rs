@@ -158,14 +158,16 @@ fn case34_tiocsti() {
         for m in CONFINED {
             let sb = Sandbox::new(b, m, &fx);
             let (cmd, prepared) = sb.op_command(&["tiocsti", "stdin"]);
-            let run = std::process::Command::new("script")
+            let mut script = std::process::Command::new("script");
+            script
                 .args(["-qec", &shell_join(&cmd), "/dev/null"])
                 .env_clear()
                 .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
                 .current_dir(&fx.ws)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .unwrap();
+                .stdin(std::process::Stdio::null());
+            // `script` and its shell pass the seccomp programs' fds on to bwrap.
+            prepared.configure(&mut script);
+            let run = script.output().unwrap();
             drop(prepared);
             let stdout = String::from_utf8_lossy(&run.stdout);
             assert!(

@@ -194,8 +194,8 @@ pub struct ExecEnv {
     pub sandbox: Option<SandboxLaunch>,
 }
 
-/// A sandbox policy and the path of our own binary (re-executed inside the sandbox to apply
-/// seccomp, see `codex_sandbox`).
+/// A sandbox policy and the path of our own binary (re-executed as the Landlock fallback,
+/// see `codex_sandbox`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxLaunch {
     pub policy: codex_sandbox::SandboxPolicy,

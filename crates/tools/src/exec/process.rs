@@ -4,7 +4,6 @@
 //! process group id equals its pid and one `killpg(pgid, SIGKILL)` ends the whole tree it
 //! forked (background jobs of a non-interactive shell stay in the shell's group).
 
-use std::collections::BTreeMap;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
@@ -15,8 +14,8 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 
-use super::ExecError;
 use super::session::Shared;
+use super::{ExecError, Launch};
 
 /// Terminal size given to PTY children (rows, columns).
 const PTY_ROWS: u16 = 24;
@@ -87,13 +86,21 @@ pub(crate) struct Spawned {
     pub(crate) output: Box<dyn AsyncRead + Send + Unpin>,
 }
 
-/// Builds the base command: argv, exact environment, working directory.
-fn base_command(argv: &[String], cwd: &Path, env: &BTreeMap<String, String>) -> Command {
-    let (program, args) = argv
+/// Builds the base command: argv, exact environment, working directory, and the sandbox's
+/// spawn step (fd hygiene, inherited seccomp programs) when confined.
+fn base_command(launch: &Launch, cwd: &Path) -> Command {
+    let (program, args) = launch
+        .argv
         .split_first()
         .map_or(("", &[][..]), |(p, a)| (p.as_str(), a));
     let mut cmd = Command::new(program);
-    cmd.args(args).env_clear().envs(env).current_dir(cwd);
+    cmd.args(args)
+        .env_clear()
+        .envs(&launch.env)
+        .current_dir(cwd);
+    if let Some(prepared) = &launch.guard {
+        prepared.configure(cmd.as_std_mut());
+    }
     cmd
 }
 
@@ -122,11 +129,8 @@ fn pty_io_error(err: pty_process::Error) -> io::Error {
 
 /// Spawns `argv` as the leader of a new session whose controlling terminal is a fresh PTY;
 /// stdin, stdout and stderr are all the PTY.
-pub(crate) fn spawn_pty(
-    argv: &[String],
-    cwd: &Path,
-    env: &BTreeMap<String, String>,
-) -> Result<Spawned, ExecError> {
+pub(crate) fn spawn_pty(launch: &Launch, cwd: &Path) -> Result<Spawned, ExecError> {
+    let argv = &launch.argv;
     let (pty, pts) = pty_process::open().map_err(|err| ExecError::Pty {
         source: pty_io_error(err),
     })?;
@@ -136,7 +140,7 @@ pub(crate) fn spawn_pty(
         })?;
     // `spawn` consumes both the command and the pts, so no copy of the slave side stays open
     // in this process and reads on the master end (EIO) once every child has closed it.
-    let child = pty_process::Command::from(base_command(argv, cwd, env))
+    let child = pty_process::Command::from(base_command(launch, cwd))
         .spawn(pts)
         .map_err(|err| spawn_error(argv, pty_io_error(err)))?;
     let pgid = pgid_of(&child, argv)?;
@@ -151,14 +155,11 @@ pub(crate) fn spawn_pty(
 
 /// Spawns `argv` in a new process group with piped stdin and stdout + stderr both writing
 /// into one pipe (so their interleaving is preserved).
-pub(crate) fn spawn_piped(
-    argv: &[String],
-    cwd: &Path,
-    env: &BTreeMap<String, String>,
-) -> Result<Spawned, ExecError> {
+pub(crate) fn spawn_piped(launch: &Launch, cwd: &Path) -> Result<Spawned, ExecError> {
+    let argv = &launch.argv;
     let (reader, writer) = io::pipe().map_err(|err| spawn_error(argv, err))?;
     let writer_for_stderr = writer.try_clone().map_err(|err| spawn_error(argv, err))?;
-    let mut cmd = base_command(argv, cwd, env);
+    let mut cmd = base_command(launch, cwd);
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer_for_stderr))
@@ -183,12 +184,9 @@ pub(crate) fn spawn_piped(
 
 /// Spawns `argv` in a new process group with stdin null and stdout, stderr on separate pipes
 /// (the argv `shell` tool).
-pub(crate) fn spawn_captured(
-    argv: &[String],
-    cwd: &Path,
-    env: &BTreeMap<String, String>,
-) -> Result<(Child, i32), ExecError> {
-    let mut cmd = base_command(argv, cwd, env);
+pub(crate) fn spawn_captured(launch: &Launch, cwd: &Path) -> Result<(Child, i32), ExecError> {
+    let argv = &launch.argv;
+    let mut cmd = base_command(launch, cwd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

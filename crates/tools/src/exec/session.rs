@@ -127,9 +127,9 @@ impl Session {
     /// Spawns `argv` (PTY when `tty`, else pipes) and starts its reader and waiter tasks.
     pub(crate) fn spawn(launch: super::Launch, cwd: &Path, tty: bool) -> Result<Self, ExecError> {
         let spawned = if tty {
-            process::spawn_pty(&launch.argv, cwd, &launch.env)?
+            process::spawn_pty(&launch, cwd)?
         } else {
-            process::spawn_piped(&launch.argv, cwd, &launch.env)?
+            process::spawn_piped(&launch, cwd)?
         };
         let shared = Arc::new(Shared::new());
         let reader = tokio::spawn(process::pump_output(spawned.output, Arc::clone(&shared)));

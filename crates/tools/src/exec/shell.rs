@@ -157,9 +157,9 @@ pub async fn run_shell(
 
     let started = Instant::now();
     let timeout_at = started + Duration::from_millis(timeout_ms);
-    // `_launch` keeps the sandbox guard alive until the command is done.
-    let _launch = super::launch(&params.command, &workdir, env)?;
-    let (mut child, pgid) = process::spawn_captured(&_launch.argv, &workdir, &_launch.env)?;
+    // `launch` keeps the sandbox guard alive until the command is done.
+    let launch = super::launch(&params.command, &workdir, env)?;
+    let (mut child, pgid) = process::spawn_captured(&launch, &workdir)?;
 
     let (tx, mut rx) = mpsc::channel::<(Stream, Vec<u8>)>(64);
     let mut cleanup = Cleanup {
