@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Median launch overhead of the sandbox: 50 runs each of bare `true`, ours
-# `codex sandbox -- true` (read-only policy) and upstream @openai/codex@0.169.0's, in one run.
+# Median launch overhead of the sandbox: 50 runs each of bare `true`, the bare hardened
+# `bwrap` command line ours builds (the floor for any bwrap-based launcher: namespaces, fresh
+# /dev and /proc, --cap-drop ALL, no seccomp), ours `codex sandbox -- true` (read-only
+# policy) and upstream @openai/codex@0.169.0's, in one run.
 # Needs: cargo, npm, python3, bubblewrap. Usage: bench/sandbox-overhead.sh [RUNS]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,9 +28,15 @@ def median_ms(argv):
         samples.append((time.perf_counter() - t) * 1000)
     return statistics.median(samples)
 bare = median_ms(["true"])
+hardened = ["bwrap", "--new-session", "--die-with-parent", "--as-pid-1", "--unshare-user",
+            "--unshare-pid", "--unshare-ipc", "--unshare-net", "--ro-bind", "/", "/",
+            "--dev", "/dev", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
+            "--cap-drop", "ALL", "--disable-userns", "--", "true"]
+floor = median_ms(hardened)
 o = median_ms([ours, "sandbox", "--", "true"])
 u = median_ms([upstream, "sandbox", "--", "true"])
 print(f"bare true          {bare:7.2f} ms")
+print(f"hardened bwrap     {floor:7.2f} ms   overhead {floor - bare:6.2f} ms")
 print(f"ours sandbox       {o:7.2f} ms   overhead {o - bare:6.2f} ms")
 print(f"upstream sandbox   {u:7.2f} ms   overhead {u - bare:6.2f} ms")
 print(f"ratio ours/upstream overhead: {(o - bare) / (u - bare):.3f}x")

@@ -30,16 +30,32 @@ pub fn helper() -> PathBuf {
             if !under_slash_tmp(&built) {
                 return built;
             }
-            // Where /var/tmp is not writable (nested runs), the built path it is.
+            // One copy per build and user, shared by every test process (each test runs in
+            // its own process). Where /var/tmp is not writable (nested runs), the built path.
             let copy = || -> std::io::Result<PathBuf> {
-                use std::os::unix::fs::PermissionsExt;
-                let dir = tempfile::Builder::new()
-                    .prefix("sbx-helper-")
-                    .tempdir_in("/var/tmp")?
-                    .keep();
+                use std::os::unix::fs::{MetadataExt, PermissionsExt};
+                let meta = std::fs::metadata(&built)?;
+                let dir = PathBuf::from(format!(
+                    "/var/tmp/codex-sbx-helper-{}-{}-{}",
+                    rustix::process::geteuid().as_raw(),
+                    meta.len(),
+                    meta.mtime_nsec() + meta.mtime() * 1_000_000_000
+                ));
                 let copy = dir.join("codex-linux-sandbox");
-                std::fs::copy(&built, &copy)?;
-                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+                if std::fs::metadata(&copy).is_ok_and(|m| m.len() == meta.len()) {
+                    return Ok(copy);
+                }
+                // Build it aside, then rename into place: a concurrent test process either
+                // wins the rename or finds the finished copy.
+                let tmp = tempfile::Builder::new()
+                    .prefix("codex-sbx-helper-")
+                    .tempdir_in("/var/tmp")?;
+                std::fs::copy(&built, tmp.path().join("codex-linux-sandbox"))?;
+                std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
+                let staged = tmp.keep();
+                if std::fs::rename(&staged, &dir).is_err() {
+                    std::fs::remove_dir_all(&staged)?;
+                }
                 Ok(copy)
             };
             copy().unwrap_or(built)
@@ -47,10 +63,10 @@ pub fn helper() -> PathBuf {
         .clone()
 }
 
-/// Passes the helper path chosen by [`helper`] to nested test processes.
 /// Where case 47's leaked directory fd lands in the child.
 pub const LEAKED_FD: i32 = 200;
 
+/// Passes the helper path chosen by [`helper`] to nested test processes.
 pub const HELPER_ENV: &str = "CODEX_SANDBOX_TEST_HELPER";
 
 /// Whether `path` is inside `/tmp` (after resolving symlinks).
