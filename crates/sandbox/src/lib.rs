@@ -34,7 +34,7 @@
 //!
 //! Default backend: the system `bwrap` with an argv built here (see the `linux::bwrap`
 //! module docs for every flag and why): user/pid/ipc[/net] namespaces, `--cap-drop ALL`,
-//! `--as-pid-1`, `--new-session`, `--die-with-parent`, `--disable-userns`, `/` read-only,
+//! `--new-session`, `--die-with-parent`, `--disable-userns`, `/` read-only,
 //! fresh `/dev` and `/proc`, `/proc/sys` read-only, writable roots bound read-write, and
 //! `.git`/`.codex`/`.agents` (plus a `.git` file's gitdir) re-bound read-only, with empty
 //! placeholders for missing ones (created as the caller, removed with the last
@@ -46,9 +46,9 @@
 //! command. The spawner calls [`PreparedCommand::configure`], whose `pre_exec` step marks
 //! every fd above 2 close-on-exec (inherited fds let upstream's sandbox write outside) and
 //! leaves only the memfds inheritable. An earlier design re-executed our binary inside the
-//! namespaces to do this; it cost about 2 ms per command. `--as-pid-1` matters: otherwise
-//! bwrap's own reaper is pid 1, outside the filter, and its `/proc/1/mem` was measured
-//! writable from inside.
+//! namespaces to do this; it cost about 2 ms per command. bwrap's reaper (pid 1) runs
+//! outside the filter, so its `mem` files are covered (they were measured writable from
+//! inside); the command is not pid 1, so signals it sends itself work.
 //!
 //! Fallback (no usable user namespaces, or `features.use_legacy_landlock`): the helper
 //! applies Landlock + seccomp itself, drops all capabilities (root included) and reaps what

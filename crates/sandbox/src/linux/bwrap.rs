@@ -1,9 +1,11 @@
 //! The bubblewrap command line (sandbox.md §9, with the fixes measured in §4–§6).
 //!
 //! ```text
-//! bwrap --new-session --die-with-parent --as-pid-1
+//! bwrap --new-session --die-with-parent
 //!       [--unshare-user] --unshare-pid --unshare-ipc [--unshare-net]
-//!       --ro-bind / /  --dev /dev  [--proc /proc]  --ro-bind /proc/sys /proc/sys
+//!       --ro-bind / /  --dev /dev
+//!       [--proc /proc --ro-bind /dev/null /proc/1/mem --ro-bind /dev/null /proc/1/task/1/mem]
+//!       --ro-bind /proc/sys /proc/sys
 //!       [--ro-bind /proc/sysrq-trigger /proc/sysrq-trigger]     (no user namespace only)
 //!       --bind R R | --ro-bind P P | --tmpfs D | --ro-bind /dev/null F ...
 //!                                      path rules, parents first: writable roots, protected
@@ -19,11 +21,15 @@
 //!   namespace and can `mount -o remount,rw /` (measured escape).
 //! * `--ro-bind /proc/sys`: root inside the sandbox is still kuid 0, and sysctl writes are
 //!   checked against the uid, not capabilities (`kernel.core_pattern` was open-able).
-//! * `--as-pid-1`: bwrap's own reaper would be pid 1 otherwise, outside our seccomp filter
-//!   (bwrap installs it right before exec'ing the command), and its `/proc/1/mem` was
-//!   measured open-able read-write from inside the sandbox. With it,
-//!   every process in the sandbox runs under the filter; when the command exits the pid
-//!   namespace ends and detached background children die with it.
+//! * pid 1 is bwrap's reaper, which runs outside our seccomp filter (bwrap installs the
+//!   filter right before it execs the command): its `/proc/1/mem` was measured open-able
+//!   read-write from inside, a way to run code without the filter (connect to a host
+//!   socket, say). Both of its `mem` files are covered by `/dev/null`, and `ptrace` and
+//!   `process_vm_writev` are filtered. bwrap's `--as-pid-1` (the command as pid 1) is not
+//!   used: the kernel drops signals a pid 1 sends itself without a handler, so
+//!   `kill $$` in a script, or a program's own `SIGTERM`, would do nothing. When the command
+//!   exits the reaper exits, the pid namespace ends, and detached background children die
+//!   with it; a command killed by a signal ends bwrap with 128 + the signal.
 //! * `--new-session`: no controlling terminal, so `TIOCSTI` cannot type into the parent's
 //!   terminal even if the filter missed it.
 //! * `--disable-userns` (bwrap >= 0.8, with a user namespace): no nested user namespace, in
@@ -97,7 +103,7 @@ pub(crate) fn path_arg(path: &Path) -> Result<String, SandboxError> {
 
 /// The namespace and hardening flags shared by the real launch and the probe's preflight.
 pub(crate) fn base_args(info: &BwrapInfo, network: bool) -> Vec<String> {
-    let mut args: Vec<String> = ["--new-session", "--die-with-parent", "--as-pid-1"]
+    let mut args: Vec<String> = ["--new-session", "--die-with-parent"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -123,6 +129,9 @@ pub(crate) fn system_mounts(info: &BwrapInfo, root: RootMount) -> Vec<String> {
     args.extend(["--dev".into(), "/dev".into()]);
     if info.proc_mount {
         args.extend(["--proc".into(), "/proc".into()]);
+        for mem in ["/proc/1/mem", "/proc/1/task/1/mem"] {
+            args.extend(["--ro-bind".into(), "/dev/null".into(), mem.into()]);
+        }
     }
     args.extend(["--ro-bind".into(), "/proc/sys".into(), "/proc/sys".into()]);
     if !info.user_namespace && info.proc_mount {
@@ -230,8 +239,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             argv.join(" "),
-            "/usr/bin/bwrap --new-session --die-with-parent --as-pid-1 --unshare-user \
-             --unshare-pid --unshare-ipc --unshare-net --ro-bind / / --dev /dev --proc /proc \
+            "/usr/bin/bwrap --new-session --die-with-parent --unshare-user \
+             --unshare-pid --unshare-ipc --unshare-net --ro-bind / / --dev /dev --proc /proc --ro-bind /dev/null /proc/1/mem \
+             --ro-bind /dev/null /proc/1/task/1/mem \
              --ro-bind /proc/sys /proc/sys --bind /tmp /tmp --bind /w /w --ro-bind /w/.git /w/.git \
              --cap-drop ALL --disable-userns --chdir /w/sub --add-seccomp-fd 5 --add-seccomp-fd 6 \
              -- sh -c true"
@@ -261,8 +271,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             argv.join(" "),
-            "/usr/bin/bwrap --new-session --die-with-parent --as-pid-1 --unshare-pid \
-             --unshare-ipc --ro-bind / / --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys \
+            "/usr/bin/bwrap --new-session --die-with-parent --unshare-pid \
+             --unshare-ipc --ro-bind / / --dev /dev --proc /proc --ro-bind /dev/null /proc/1/mem \
+             --ro-bind /dev/null /proc/1/task/1/mem --ro-bind /proc/sys /proc/sys \
              --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --cap-drop ALL --chdir / \
              --add-seccomp-fd 3 --add-seccomp-fd 4 -- true"
         );
@@ -297,9 +308,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             argv.join(" "),
-            "/usr/bin/bwrap --new-session --die-with-parent --as-pid-1 --unshare-user \
+            "/usr/bin/bwrap --new-session --die-with-parent --unshare-user \
              --unshare-pid --unshare-ipc --unshare-net --ro-bind /usr /usr --ro-bind /etc /etc \
-             --symlink usr/bin /bin --dev /dev --proc /proc --ro-bind /proc/sys /proc/sys \
+             --symlink usr/bin /bin --dev /dev --proc /proc --ro-bind /dev/null /proc/1/mem \
+             --ro-bind /dev/null /proc/1/task/1/mem --ro-bind /proc/sys /proc/sys \
              --bind /w /w --ro-bind /w/docs /w/docs --tmpfs /w/secret \
              --ro-bind /dev/null /w/.env --bind /w/secret/out /w/secret/out \
              --remount-ro /w/secret --remount-ro / --cap-drop ALL --disable-userns --chdir /w \

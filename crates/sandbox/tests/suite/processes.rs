@@ -1,6 +1,6 @@
 //! §10 cases 48–50: leftover processes, killing the tree, foreign-owned workspaces.
 
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::time::{Duration, Instant};
 
 use super::harness::{BACKENDS, CONFINED, Fixture, Mode, Sandbox, is_root, pids_with_arg};
@@ -113,5 +113,39 @@ fn case50_root_in_a_workspace_owned_by_another_uid() {
             // .git/config belongs to uid 1000 (mode 644): never writable without capabilities.
             assert!(!sb.op(&["write", &fx.ws(".git/config")]).allowed());
         }
+    }
+}
+
+#[test]
+fn signals_a_command_sends_itself_are_delivered() {
+    // Were the command pid 1 of the namespace, the kernel would drop its own SIGTERM.
+    let fx = Fixture::new();
+    for b in BACKENDS {
+        for m in CONFINED {
+            let sb = Sandbox::new(b, m, &fx);
+            let run = sb.sh("kill -TERM $$; echo survived");
+            // bwrap reports 128 + signal; the Landlock helper re-raises the signal.
+            let killed = run.status.code() == Some(128 + libc::SIGTERM)
+                || run.status.signal() == Some(libc::SIGTERM);
+            assert!(killed, "{} {run:?}", sb.label());
+            assert!(!run.stdout.contains("survived"), "{} {run:?}", sb.label());
+        }
+    }
+}
+
+#[test]
+fn the_reaper_outside_the_filter_is_out_of_reach() {
+    // bwrap's pid 1 runs without our seccomp filter: writing its memory would run code
+    // without it.
+    let fx = Fixture::new();
+    for m in CONFINED {
+        let sb = Sandbox::new(super::harness::Backend::Bwrap, m, &fx);
+        for mem in ["/proc/1/mem", "/proc/1/task/1/mem"] {
+            let run = sb.sh(&format!("exec 3<>{mem}"));
+            assert!(!run.ok(), "{} {mem} open-able: {run:?}", sb.label());
+        }
+        // The reaper is there and is bubblewrap (so the check above is not vacuous).
+        let run = sb.sh("readlink /proc/1/exe");
+        assert!(run.stdout.contains("bwrap"), "{} {run:?}", sb.label());
     }
 }
