@@ -290,6 +290,7 @@ impl EventOutput for JsonOutput {
             | EventMsg::AgentReasoningDelta { .. }
             | EventMsg::ExecCommandOutputDelta { .. }
             | EventMsg::ExecApprovalRequest { .. }
+            | EventMsg::ApplyPatchApprovalRequest { .. }
             | EventMsg::ShutdownComplete
             | EventMsg::Unknown => {}
         }
@@ -588,6 +589,7 @@ impl EventOutput for HumanOutput {
             | EventMsg::AgentReasoningDelta { .. }
             | EventMsg::ExecCommandOutputDelta { .. }
             | EventMsg::ExecApprovalRequest { .. }
+            | EventMsg::ApplyPatchApprovalRequest { .. }
             | EventMsg::ShutdownComplete
             | EventMsg::Unknown => {}
         }

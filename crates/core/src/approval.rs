@@ -23,12 +23,19 @@
 //!    the model; otherwise ask.
 //! 5. Otherwise run: sandboxed, or plainly under `danger-full-access`.
 //!
+//! Patches (`apply_patch`, applied by Codex itself, not by a sandboxed process) follow
+//! [`decide_patch`]: under `untrusted` every patch asks; a patch the sandbox would allow (every
+//! target inside a writable root, outside `.git`/`.codex`/`.agents` and the profile's
+//! read-only or hidden paths) is applied; otherwise `never` rejects it with the reason and
+//! the other policies ask. Approving a patch for the session lets later patches to the same
+//! files through without asking.
+//!
 //! Answers ([`ReviewDecision`]) are applied with [`ApprovalState::apply_review`]: approving for
 //! the session remembers the exact command (and whether it was approved to run unsandboxed);
 //! approving with a prefix rule adds an `allow` rule in memory and appends it, deduplicated, to
 //! `$CODEX_HOME/rules/default.rules`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use codex_protocol::{AskForApproval, ReviewDecision, SandboxMode};
@@ -370,12 +377,53 @@ pub enum ReviewOutcome {
     Abort,
 }
 
+/// What to do with a patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PatchDecision {
+    /// Apply it without asking.
+    Apply,
+    /// Ask the user (an `ApplyPatchApprovalRequest`), saying why.
+    Ask { reason: Option<String> },
+    /// Do not apply it; `reason` goes back to the model.
+    Reject { reason: String },
+}
+
+/// The decision for one patch; pure, see the module docs.
+///
+/// * `blocked`: why the sandbox would not allow the patch (the first target it refuses), or
+///   `None` when every target is writable.
+/// * `session_approved`: every target was approved for the session earlier.
+pub fn decide_patch(
+    approval_policy: AskForApproval,
+    blocked: Option<&str>,
+    session_approved: bool,
+) -> PatchDecision {
+    if session_approved {
+        return PatchDecision::Apply;
+    }
+    match (approval_policy, blocked) {
+        (AskForApproval::UnlessTrusted, reason) => PatchDecision::Ask {
+            reason: reason.map(str::to_string),
+        },
+        (_, None) => PatchDecision::Apply,
+        (AskForApproval::Never, Some(reason)) => PatchDecision::Reject {
+            reason: reason.to_string(),
+        },
+        (_, Some(reason)) => PatchDecision::Ask {
+            reason: Some(reason.to_string()),
+        },
+    }
+}
+
 /// The session's approval state: exec-policy rules plus the user's answers so far.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalState {
     policy: Policy,
     rules_file: Option<PathBuf>,
     session: HashMap<Vec<String>, RunMode>,
+    /// Files the user let patches write for the rest of the session.
+    patch_paths: HashSet<PathBuf>,
 }
 
 impl ApprovalState {
@@ -385,6 +433,7 @@ impl ApprovalState {
             policy,
             rules_file,
             session: HashMap::new(),
+            patch_paths: HashSet::new(),
         }
     }
 
@@ -451,6 +500,29 @@ impl ApprovalState {
             }
             ReviewDecision::Denied => ReviewOutcome::Denied,
             ReviewDecision::Abort => ReviewOutcome::Abort,
+        }
+    }
+
+    /// Whether every one of `paths` was approved for patches for the session.
+    pub fn patch_session_approved(&self, paths: &[PathBuf]) -> bool {
+        !paths.is_empty() && paths.iter().all(|p| self.patch_paths.contains(p))
+    }
+
+    /// Applies the user's answer to a patch approval request about `paths`: whether to apply
+    /// (`Some(true)`), not (`Some(false)`), or end the turn (`None`).
+    pub fn apply_patch_review(
+        &mut self,
+        paths: &[PathBuf],
+        decision: &ReviewDecision,
+    ) -> Option<bool> {
+        match decision {
+            ReviewDecision::Approved | ReviewDecision::ApprovedWithPrefixRule(_) => Some(true),
+            ReviewDecision::ApprovedForSession => {
+                self.patch_paths.extend(paths.iter().cloned());
+                Some(true)
+            }
+            ReviewDecision::Denied => Some(false),
+            ReviewDecision::Abort => None,
         }
     }
 

@@ -556,3 +556,63 @@ fn wire_shapes() {
         None
     );
 }
+
+#[test]
+fn patch_decisions_per_policy() {
+    use AskForApproval::*;
+    let why = "patch rejected: /etc/x is outside the writable roots (/w)";
+    let outside = Some(why);
+    let ask = |reason: Option<&str>| PatchDecision::Ask {
+        reason: reason.map(str::to_string),
+    };
+    // Inside the writable roots: only `untrusted` asks.
+    assert_eq!(decide_patch(UnlessTrusted, None, false), ask(None));
+    for policy in [OnFailure, OnRequest, Never] {
+        assert_eq!(decide_patch(policy, None, false), PatchDecision::Apply);
+    }
+    // Outside: `never` rejects with the reason, the others ask with it.
+    for policy in [UnlessTrusted, OnFailure, OnRequest] {
+        assert_eq!(decide_patch(policy, outside, false), ask(outside));
+    }
+    assert_eq!(
+        decide_patch(Never, outside, false),
+        PatchDecision::Reject {
+            reason: why.to_string()
+        }
+    );
+    // Approved for the session earlier: applied, whatever the policy.
+    for policy in [UnlessTrusted, OnFailure, OnRequest, Never] {
+        assert_eq!(decide_patch(policy, outside, true), PatchDecision::Apply);
+    }
+}
+
+#[test]
+fn patch_session_approval_covers_the_approved_files_only() {
+    let mut state = ApprovalState::new(Policy::default(), None);
+    let a = vec![std::path::PathBuf::from("/etc/a")];
+    let ab = vec![
+        std::path::PathBuf::from("/etc/a"),
+        std::path::PathBuf::from("/etc/b"),
+    ];
+    assert!(!state.patch_session_approved(&a));
+    assert_eq!(
+        state.apply_patch_review(&a, &ReviewDecision::Approved),
+        Some(true)
+    );
+    assert!(!state.patch_session_approved(&a), "approved once only");
+    assert_eq!(
+        state.apply_patch_review(&a, &ReviewDecision::ApprovedForSession),
+        Some(true)
+    );
+    assert!(state.patch_session_approved(&a));
+    assert!(
+        !state.patch_session_approved(&ab),
+        "/etc/b was never approved"
+    );
+    assert!(!state.patch_session_approved(&[]));
+    assert_eq!(
+        state.apply_patch_review(&ab, &ReviewDecision::Denied),
+        Some(false)
+    );
+    assert_eq!(state.apply_patch_review(&ab, &ReviewDecision::Abort), None);
+}

@@ -26,6 +26,7 @@ fn persisted(msg: &EventMsg) -> bool {
         | EventMsg::AgentReasoningDelta { .. }
         | EventMsg::ExecCommandOutputDelta { .. }
         | EventMsg::ExecApprovalRequest { .. }
+        | EventMsg::ApplyPatchApprovalRequest { .. }
         | EventMsg::SessionConfigured { .. }
         | EventMsg::ShutdownComplete
         | EventMsg::Unknown => false,

@@ -452,7 +452,10 @@ impl Session {
                                 () = &mut turn => break,
                                 op = rx_op.recv() => match op {
                                     Some(Op::Interrupt) => cancel.cancel(),
-                                    Some(Op::ExecApproval { id, decision }) => {
+                                    Some(
+                                        Op::ExecApproval { id, decision }
+                                        | Op::PatchApproval { id, decision },
+                                    ) => {
                                         tools.resolve_approval(&id, decision);
                                     }
                                     Some(Op::Shutdown) | None => {
@@ -470,7 +473,7 @@ impl Session {
                         break;
                     }
                 }
-                Op::Interrupt | Op::ExecApproval { .. } => {}
+                Op::Interrupt | Op::ExecApproval { .. } | Op::PatchApproval { .. } => {}
                 Op::Shutdown => break,
             }
         }

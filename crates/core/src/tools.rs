@@ -21,8 +21,8 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::approval::{
-    ApprovalState, Attempt, EscalationRequest, ExecDecision, ExecRequest, ReviewOutcome, RunMode,
-    SandboxPermissions,
+    ApprovalState, Attempt, EscalationRequest, ExecDecision, ExecRequest, PatchDecision,
+    ReviewOutcome, RunMode, SandboxPermissions, decide_patch,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -199,7 +199,7 @@ impl ToolContext {
                 input,
             } => {
                 let text = if name == "apply_patch" {
-                    self.apply_patch(&call_id, &input, sink).await
+                    self.apply_patch(&call_id, &input, sink, cancel).await
                 } else {
                     format!("unsupported custom tool call: {name}")
                 };
@@ -259,7 +259,7 @@ impl ToolContext {
                 Err(e) => e,
             },
             "apply_patch" => match parse::<ApplyPatchArgs>(name, arguments) {
-                Ok(p) => self.apply_patch(call_id, &p.input, sink).await,
+                Ok(p) => self.apply_patch(call_id, &p.input, sink, cancel).await,
                 Err(e) => e,
             },
             "update_plan" => match parse::<PlanArgs>(name, arguments) {
@@ -322,6 +322,27 @@ impl ToolContext {
         }
     }
 
+    /// Sends an approval request and waits for the front end's answer (`Op::ExecApproval` /
+    /// `Op::PatchApproval` with this `call_id`). `Err` when the turn is interrupted first.
+    async fn ask(
+        &self,
+        call_id: &str,
+        request: EventMsg,
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<ReviewDecision, String> {
+        let (tx, rx) = oneshot::channel();
+        self.pending_approvals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(call_id.to_string(), tx);
+        sink.send(request).await;
+        tokio::select! {
+            a = rx => Ok(a.unwrap_or(ReviewDecision::Denied)),
+            () = cancel.cancelled() => Err("the turn was interrupted".into()),
+        }
+    }
+
     /// Decides whether and how `argv` may run: from the approval policy, exec-policy rules,
     /// the safe-command list and earlier answers, asking the front end when needed.
     /// `Err` is the reason it does not run (sent to the model).
@@ -356,23 +377,14 @@ impl ToolContext {
                 proposed_prefix_rule,
                 on_approval,
             } => {
-                let (tx, rx) = oneshot::channel();
-                self.pending_approvals
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(call_id.to_string(), tx);
-                sink.send(EventMsg::ExecApprovalRequest {
+                let request = EventMsg::ExecApprovalRequest {
                     call_id: call_id.to_string(),
                     command: argv.to_vec(),
                     cwd: self.cwd.clone(),
                     reason,
                     proposed_prefix_rule,
-                })
-                .await;
-                let answer = tokio::select! {
-                    a = rx => a.unwrap_or(ReviewDecision::Denied),
-                    () = cancel.cancelled() => return Err("the turn was interrupted".into()),
                 };
+                let answer = self.ask(call_id, request, sink, cancel).await?;
                 let outcome = self
                     .approvals
                     .lock()
@@ -420,7 +432,13 @@ impl ToolContext {
     ) -> String {
         if let Some(shell_patch) = apply_patch::patch_from_shell_script(&params.cmd) {
             return self
-                .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
+                .shell_patch(
+                    call_id,
+                    shell_patch,
+                    params.workdir.as_deref(),
+                    sink,
+                    cancel,
+                )
                 .await;
         }
         self.run_command(call_id, Runnable::Exec(params), sink, cancel)
@@ -460,7 +478,13 @@ impl ToolContext {
     ) -> String {
         if let Some(shell_patch) = apply_patch::patch_from_shell_argv(&params.command) {
             return self
-                .shell_patch(call_id, shell_patch, params.workdir.as_deref(), sink)
+                .shell_patch(
+                    call_id,
+                    shell_patch,
+                    params.workdir.as_deref(),
+                    sink,
+                    cancel,
+                )
                 .await;
         }
         self.run_command(call_id, Runnable::Shell(params), sink, cancel)
@@ -633,19 +657,75 @@ impl ToolContext {
         shell_patch: apply_patch::ShellPatch,
         workdir: Option<&Path>,
         sink: &EventSink,
+        cancel: &CancellationToken,
     ) -> String {
         let base = workdir.map_or_else(|| self.cwd.clone(), |w| self.resolve(w));
         let dir = shell_patch
             .workdir
             .as_deref()
             .map_or(base.clone(), |d| normalize(&base.join(d)));
-        self.apply_patch_in(call_id, &shell_patch.patch, &dir, sink)
+        self.apply_patch_in(call_id, &shell_patch.patch, &dir, sink, cancel)
             .await
     }
 
-    async fn apply_patch(&self, call_id: &str, input: &str, sink: &EventSink) -> String {
-        self.apply_patch_in(call_id, input, &self.cwd.clone(), sink)
+    async fn apply_patch(
+        &self,
+        call_id: &str,
+        input: &str,
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> String {
+        self.apply_patch_in(call_id, input, &self.cwd.clone(), sink, cancel)
             .await
+    }
+
+    /// Whether a patch writing `targets` may be applied: from the approval policy, the
+    /// sandbox's verdict on each target and earlier answers, asking the front end when
+    /// needed. `Err` is the reason it is not applied (sent to the model).
+    async fn authorize_patch(
+        &self,
+        call_id: &str,
+        changes: &[FileChangeSummary],
+        targets: &[PathBuf],
+        sink: &EventSink,
+        cancel: &CancellationToken,
+    ) -> Result<(), String> {
+        let blocked = targets.iter().find_map(|t| self.write_allowed(t).err());
+        let decision = {
+            let approvals = self
+                .approvals
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            decide_patch(
+                self.approval_policy,
+                blocked.as_deref(),
+                approvals.patch_session_approved(targets),
+            )
+        };
+        let reason = match decision {
+            PatchDecision::Apply => return Ok(()),
+            PatchDecision::Reject { reason } => return Err(reason),
+            PatchDecision::Ask { reason } => reason,
+        };
+        let request = EventMsg::ApplyPatchApprovalRequest {
+            call_id: call_id.to_string(),
+            changes: changes.to_vec(),
+            reason,
+        };
+        let answer = self.ask(call_id, request, sink, cancel).await?;
+        let verdict = self
+            .approvals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .apply_patch_review(targets, &answer);
+        match verdict {
+            Some(true) => Ok(()),
+            Some(false) => Err("The user declined to apply this patch.".into()),
+            None => {
+                cancel.cancel();
+                Err("The user declined and stopped the turn.".into())
+            }
+        }
     }
 
     /// Whether `path` may be written under the current sandbox mode.
@@ -709,6 +789,7 @@ impl ToolContext {
         input: &str,
         dir: &Path,
         sink: &EventSink,
+        cancel: &CancellationToken,
     ) -> String {
         let started = Instant::now();
         let patch = match apply_patch::parse_patch(input) {
@@ -746,20 +827,22 @@ impl ToolContext {
                 },
             })
             .collect();
+        let targets: Vec<PathBuf> = planned
+            .iter()
+            .flat_map(|c| std::iter::once(c.path.clone()).chain(c.move_path.clone()))
+            .collect();
+        let authorized = self
+            .authorize_patch(call_id, &planned, &targets, sink, cancel)
+            .await;
         sink.send(EventMsg::PatchApplyBegin {
             call_id: call_id.to_string(),
             changes: planned.clone(),
         })
         .await;
-        for change in &planned {
-            let targets = std::iter::once(&change.path).chain(change.move_path.as_ref());
-            for target in targets {
-                if let Err(msg) = self.write_allowed(target) {
-                    self.patch_end(call_id, planned.clone(), ToolStatus::Failed, &msg, sink)
-                        .await;
-                    return msg;
-                }
-            }
+        if let Err(msg) = authorized {
+            self.patch_end(call_id, planned.clone(), ToolStatus::Failed, &msg, sink)
+                .await;
+            return msg;
         }
         let dir_owned = dir.to_path_buf();
         let applied =

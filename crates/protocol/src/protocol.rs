@@ -20,6 +20,12 @@ pub enum Op {
         id: String,
         decision: crate::ReviewDecision,
     },
+    /// The user's answer to an [`EventMsg::ApplyPatchApprovalRequest`] (`id` is its
+    /// `call_id`). A prefix-rule answer counts as [`ReviewDecision::Approved`].
+    PatchApproval {
+        id: String,
+        decision: crate::ReviewDecision,
+    },
     /// End the session; answered by [`EventMsg::ShutdownComplete`].
     Shutdown,
 }
@@ -157,6 +163,16 @@ pub enum EventMsg {
         /// The words a "don't ask again" answer would remember.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         proposed_prefix_rule: Option<Vec<String>>,
+    },
+    /// The agent needs the user's decision before applying a patch that writes where the
+    /// sandbox does not allow (or, under `untrusted`, any patch); answered with
+    /// `Op::PatchApproval`.
+    ApplyPatchApprovalRequest {
+        call_id: String,
+        changes: Vec<FileChangeSummary>,
+        /// Why it asks: the first path the sandbox does not allow, and why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     PatchApplyBegin {
         call_id: String,

@@ -1,6 +1,6 @@
 //! Through the core API (a `Codex` session, not the exec front end): the approval round trip
-//! through the queue protocol: `ExecApprovalRequest` out,
-//! `Op::ExecApproval` in, for each policy that asks.
+//! through the queue protocol: `ExecApprovalRequest` / `ApplyPatchApprovalRequest` out,
+//! `Op::ExecApproval` / `Op::PatchApproval` in, for each policy that asks.
 
 use std::path::Path;
 
@@ -8,7 +8,7 @@ use codex_client::ClientIdentity;
 use codex_config::{ConfigOverrides, Env, load_config};
 use codex_core::{Codex, ReviewDecision, SessionParams};
 use codex_protocol::{AskForApproval, EventMsg, Op, SandboxMode, UserInput};
-use codex_test_support::responses::{function_call, message, turn};
+use codex_test_support::responses::{custom_tool_call, function_call, message, turn};
 use codex_test_support::{FakeServer, TestHome};
 use serde_json::json;
 
@@ -69,15 +69,24 @@ async fn run_turn(codex: &mut Codex, answer: Option<ReviewDecision>) -> Vec<Even
             ev.msg,
             EventMsg::TaskComplete { .. } | EventMsg::TurnAborted { .. } | EventMsg::Error { .. }
         );
-        if let EventMsg::ExecApprovalRequest { call_id, .. } = &ev.msg {
-            let decision = answer.clone().expect("no approval was expected");
-            codex
-                .submit(Op::ExecApproval {
-                    id: call_id.clone(),
-                    decision,
-                })
-                .await
-                .unwrap();
+        match &ev.msg {
+            EventMsg::ExecApprovalRequest { call_id, .. } => {
+                let decision = answer.clone().expect("no approval was expected");
+                let id = call_id.clone();
+                codex
+                    .submit(Op::ExecApproval { id, decision })
+                    .await
+                    .unwrap();
+            }
+            EventMsg::ApplyPatchApprovalRequest { call_id, .. } => {
+                let decision = answer.clone().expect("no approval was expected");
+                let id = call_id.clone();
+                codex
+                    .submit(Op::PatchApproval { id, decision })
+                    .await
+                    .unwrap();
+            }
+            _ => {}
         }
         seen.push(ev.msg);
         if end {
@@ -215,4 +224,176 @@ async fn never_policy_never_asks() {
     let events = run_turn(&mut codex, None).await;
     assert_eq!(approval_requests(&events), 0);
     assert!(!home.workdir().join("never.txt").exists());
+}
+
+/// A patch adding `path` (absolute, or relative to the workspace) with one line.
+fn add_file_patch(path: &str) -> String {
+    format!("*** Begin Patch\n*** Add File: {path}\n+written by the model\n*** End Patch\n")
+}
+
+/// A fake server scripted to apply `patches` (one per turn, then a final message each), a
+/// test home, and a session on it.
+async fn patch_setup(
+    patches: &[String],
+    policy: AskForApproval,
+    sandbox: SandboxMode,
+) -> (FakeServer, TestHome, Codex) {
+    let mut scripted = Vec::new();
+    for (i, patch) in patches.iter().enumerate() {
+        scripted.push(turn(
+            &format!("resp_p{i}"),
+            vec![custom_tool_call(&format!("p{i}"), "apply_patch", patch)],
+        ));
+        scripted.push(turn(&format!("resp_m{i}"), vec![message("done")]));
+    }
+    let server = FakeServer::start(scripted).await;
+    let home = TestHome::new();
+    home.write_config(&home.config_for(&server));
+    let codex = session(&home, policy, sandbox).await;
+    (server, home, codex)
+}
+
+fn patch_requests(events: &[EventMsg]) -> Vec<(Vec<std::path::PathBuf>, Option<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            EventMsg::ApplyPatchApprovalRequest {
+                changes, reason, ..
+            } => Some((
+                changes.iter().map(|c| c.path.clone()).collect(),
+                reason.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `custom_tool_call_output` the model got for the patch of request `index`.
+fn patch_output(server: &FakeServer, index: usize) -> String {
+    server.requests()[index].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|i| i["type"] == "custom_tool_call_output")
+        .unwrap()["output"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_request_asks_before_patching_outside_the_workspace() {
+    let outside = tempfile::tempdir_in("/var/tmp").unwrap();
+    let target = outside.path().join("approved.txt");
+    let patch = add_file_patch(target.to_str().unwrap());
+    let (_server, _home, mut codex) = patch_setup(
+        &[patch],
+        AskForApproval::OnRequest,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let events = run_turn(&mut codex, Some(ReviewDecision::Approved)).await;
+    let requests = patch_requests(&events);
+    assert_eq!(requests.len(), 1, "{events:#?}");
+    assert_eq!(requests[0].0, vec![target.clone()]);
+    let reason = requests[0].1.clone().unwrap_or_default();
+    assert!(reason.contains("outside the writable roots"), "{reason}");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "written by the model\n"
+    );
+    // Inside the workspace nothing is asked under on-request.
+    let (_server, home, mut codex) = patch_setup(
+        &[add_file_patch("inside.txt")],
+        AskForApproval::OnRequest,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let events = run_turn(&mut codex, None).await;
+    assert!(patch_requests(&events).is_empty(), "{events:#?}");
+    assert!(home.workdir().join("inside.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_patch_is_not_applied_and_the_model_is_told() {
+    let (server, home, mut codex) = patch_setup(
+        &[add_file_patch(".git/hooks/pre-commit")],
+        AskForApproval::OnRequest,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let events = run_turn(&mut codex, Some(ReviewDecision::Denied)).await;
+    let requests = patch_requests(&events);
+    assert_eq!(requests.len(), 1, "{events:#?}");
+    assert!(
+        requests[0]
+            .1
+            .as_deref()
+            .unwrap_or_default()
+            .contains("protected directory"),
+        "{requests:?}"
+    );
+    assert!(!home.workdir().join(".git/hooks/pre-commit").exists());
+    let output = patch_output(&server, 1);
+    assert!(output.contains("declined"), "{output}");
+    // The item failed.
+    assert!(events.iter().any(|e| matches!(
+        e,
+        EventMsg::PatchApplyEnd {
+            status: codex_protocol::ToolStatus::Failed,
+            ..
+        }
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn untrusted_asks_for_every_patch_and_session_approval_covers_the_same_file() {
+    let patch = "*** Begin Patch\n*** Update File: README.md\n@@\n+one more line\n*** End Patch\n";
+    let (_server, home, mut codex) = patch_setup(
+        &[patch.to_string(), patch.to_string()],
+        AskForApproval::UnlessTrusted,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let first = run_turn(&mut codex, Some(ReviewDecision::ApprovedForSession)).await;
+    assert_eq!(patch_requests(&first).len(), 1, "{first:#?}");
+    // The same file again in the next turn: applied without asking.
+    let second = run_turn(&mut codex, None).await;
+    assert!(patch_requests(&second).is_empty(), "{second:#?}");
+    let readme = std::fs::read_to_string(home.workdir().join("README.md")).unwrap();
+    assert_eq!(readme.matches("one more line").count(), 2, "{readme}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn never_rejects_patches_outside_the_workspace_without_asking() {
+    let outside = tempfile::tempdir_in("/var/tmp").unwrap();
+    let target = outside.path().join("never.txt");
+    let (server, _home, mut codex) = patch_setup(
+        &[add_file_patch(target.to_str().unwrap())],
+        AskForApproval::Never,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let events = run_turn(&mut codex, None).await;
+    assert!(patch_requests(&events).is_empty());
+    assert!(!target.exists());
+    let output = patch_output(&server, 1);
+    assert!(output.contains("outside the writable roots"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aborting_a_patch_approval_ends_the_turn() {
+    let (_server, home, mut codex) = patch_setup(
+        &[add_file_patch("aborted.txt")],
+        AskForApproval::UnlessTrusted,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let events = run_turn(&mut codex, Some(ReviewDecision::Abort)).await;
+    assert!(
+        matches!(events.last(), Some(EventMsg::TurnAborted { .. })),
+        "{events:#?}"
+    );
+    assert!(!home.workdir().join("aborted.txt").exists());
 }
