@@ -242,7 +242,7 @@ async fn patch_setup(
     for (i, patch) in patches.iter().enumerate() {
         scripted.push(turn(
             &format!("resp_p{i}"),
-            vec![custom_tool_call(&format!("p{i}"), "apply_patch", patch)],
+            vec![custom_tool_call(format!("p{i}"), "apply_patch", patch)],
         ));
         scripted.push(turn(&format!("resp_m{i}"), vec![message("done")]));
     }
