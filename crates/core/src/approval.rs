@@ -23,6 +23,10 @@
 //!    the model; otherwise ask.
 //! 5. Otherwise run: sandboxed, or plainly under `danger-full-access`.
 //!
+//! `granular` is `on-request` whose prompt categories can be switched off: with
+//! `rules = false` a `prompt` rule rejects, with `sandbox_approval = false` an escalation
+//! request (and a patch the sandbox would refuse) is rejected; the reason says which setting.
+//!
 //! Patches (`apply_patch`, applied by Codex itself, not by a sandboxed process) follow
 //! [`decide_patch`]: under `untrusted` every patch asks; a patch the sandbox would allow (every
 //! target inside a writable root, outside `.git`/`.codex`/`.agents` and the profile's
@@ -168,7 +172,7 @@ pub fn decide_exec(input: &ExecApprovalInput<'_>) -> ExecDecision {
                 Some("the command failed in the sandbox; run it again without the sandbox?".into()),
                 RunMode::Unsandboxed,
             ),
-            AskForApproval::OnRequest => ExecDecision::Reject {
+            AskForApproval::OnRequest | AskForApproval::Granular(_) => ExecDecision::Reject {
                 reason: "the command failed in the sandbox. If it must run outside the sandbox, \
                          call the tool again with sandbox_permissions set to \"require_escalated\" \
                          and a justification"
@@ -206,6 +210,12 @@ pub fn decide_exec(input: &ExecApprovalInput<'_>) -> ExecDecision {
                         .unwrap_or_default()
                 ),
             },
+            AskForApproval::Granular(g) if !g.rules => ExecDecision::Reject {
+                reason: format!(
+                    "exec policy rule `{rule_text}` requires approval, but approval_policy \
+                     granular has rules = false: the command was not run"
+                ),
+            },
             _ => ask(
                 Some(
                     input
@@ -223,6 +233,12 @@ pub fn decide_exec(input: &ExecApprovalInput<'_>) -> ExecDecision {
             AskForApproval::Never => ExecDecision::Reject {
                 reason: "running outside the sandbox needs the user's approval, but \
                          approval_policy is never: run the command without sandbox_permissions"
+                    .to_string(),
+            },
+            AskForApproval::Granular(g) if !g.sandbox_approval => ExecDecision::Reject {
+                reason: "running outside the sandbox needs the user's approval, but \
+                         approval_policy granular has sandbox_approval = false: run the \
+                         command without sandbox_permissions"
                     .to_string(),
             },
             _ => ask(
@@ -410,6 +426,14 @@ pub fn decide_patch(
         (AskForApproval::Never, Some(reason)) => PatchDecision::Reject {
             reason: reason.to_string(),
         },
+        (AskForApproval::Granular(g), Some(reason)) if !g.sandbox_approval => {
+            PatchDecision::Reject {
+                reason: format!(
+                    "{reason} (approval_policy granular has sandbox_approval = false, so nobody \
+                     is asked)"
+                ),
+            }
+        }
         (_, Some(reason)) => PatchDecision::Ask {
             reason: Some(reason.to_string()),
         },

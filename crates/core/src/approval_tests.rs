@@ -616,3 +616,69 @@ fn patch_session_approval_covers_the_approved_files_only() {
     );
     assert_eq!(state.apply_patch_review(&ab, &ReviewDecision::Abort), None);
 }
+
+/// `granular` is `on-request` with prompt categories that can be switched off.
+#[test]
+fn granular_matrix() {
+    use codex_protocol::GranularApprovalConfig;
+    let granular = |sandbox_approval, rules| {
+        AskForApproval::Granular(GranularApprovalConfig {
+            sandbox_approval,
+            rules,
+            ..Default::default()
+        })
+    };
+    // Columns: everything asked, sandbox_approval = false, rules = false.
+    let policies = [
+        granular(true, true),
+        granular(false, true),
+        granular(true, false),
+    ];
+    let table = [
+        (Case::Safe, ["S", "S", "S"]),
+        (Case::Unsafe, ["S", "S", "S"]),
+        (Case::RuleAllow, ["U", "U", "U"]),
+        (Case::RulePrompt, ["As", "As", "R"]),
+        (Case::RuleForbidden, ["R", "R", "R"]),
+        (Case::Escalation, ["Au", "R", "Au"]),
+        (Case::EscalationSafe, ["Au", "R", "Au"]),
+        (Case::EscalationRuleAllow, ["U", "U", "U"]),
+        // The rule decides first.
+        (Case::EscalationRulePrompt, ["Au", "Au", "R"]),
+        (Case::Retry, ["R", "R", "R"]),
+        (Case::RetryRuleAllow, ["U", "U", "U"]),
+        (Case::RetryRuleForbidden, ["R", "R", "R"]),
+    ];
+    let state = ApprovalState::new(rules(), None);
+    let mut failures = Vec::new();
+    for (case, expected) in table {
+        for (i, (policy, want)) in policies.iter().zip(expected).enumerate() {
+            let decision = decide(&state, *policy, SandboxMode::WorkspaceWrite, case);
+            let got = short(&decision);
+            if got != want {
+                failures.push(format!("column {i} / {case:?}: got {got}, want {want}"));
+            }
+            if let ExecDecision::Reject { reason } = &decision
+                && want == "R"
+                && matches!(case, Case::RulePrompt | Case::Escalation)
+            {
+                assert!(reason.contains("granular"), "{reason}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Patches the sandbox would refuse: asked, or rejected without asking.
+    let why = "patch rejected: /etc/x is outside the writable roots (/w)";
+    assert!(matches!(
+        decide_patch(granular(true, false), Some(why), false),
+        PatchDecision::Ask { .. }
+    ));
+    assert!(matches!(
+        decide_patch(granular(false, true), Some(why), false),
+        PatchDecision::Reject { reason } if reason.contains("sandbox_approval = false")
+    ));
+    assert_eq!(
+        decide_patch(granular(false, false), None, false),
+        PatchDecision::Apply
+    );
+}

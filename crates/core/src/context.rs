@@ -100,9 +100,19 @@ pub fn permissions_text(p: &PermissionsInfo) -> String {
     } else {
         "Network access is disabled."
     };
+    let granular;
     let approval = match p.approval_policy {
         AskForApproval::Never => {
             "The approval policy is `never`: nobody will be asked to approve anything, so when something is refused, find another way or explain what is needed."
+        }
+        AskForApproval::Granular(g) => {
+            let yes_no = |b: bool| if b { "asked" } else { "refused without asking" };
+            granular = format!(
+                "The approval policy is `granular`: like `on-request`, but requests to run outside the sandbox are {}, and commands matching a `prompt` rule are {}.",
+                yes_no(g.sandbox_approval),
+                yes_no(g.rules)
+            );
+            granular.as_str()
         }
         AskForApproval::OnRequest => {
             "The approval policy is `on-request`: you may ask the user to run a command outside the sandbox when it is truly necessary."

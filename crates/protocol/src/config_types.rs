@@ -41,16 +41,39 @@ pub enum AskForApproval {
     OnRequest,
     /// Never ask; failures go back to the model. Always the case in `exec`.
     Never,
+    /// Like `on-request`, but each prompt category set to `false` is rejected instead of
+    /// asked. Config: `approval_policy = { granular = { sandbox_approval = true, rules = true,
+    /// mcp_elicitations = false } }` (the upstream 0.169.0 shape).
+    Granular(GranularApprovalConfig),
+}
+
+/// The categories of [`AskForApproval::Granular`]: `true` lets that kind of prompt reach the
+/// user, `false` rejects it (the reason goes back to the model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct GranularApprovalConfig {
+    /// Running outside the sandbox (escalation requests) and patches the sandbox would refuse.
+    pub sandbox_approval: bool,
+    /// Commands matching an exec-policy `prompt` rule.
+    pub rules: bool,
+    /// MCP servers' elicitation requests.
+    pub mcp_elicitations: bool,
+    /// The model's permission requests (accepted for compatibility; optional, default false).
+    #[serde(default)]
+    pub request_permissions: bool,
+    /// Skill scripts (accepted for compatibility; optional, default false).
+    #[serde(default)]
+    pub skill_approval: bool,
 }
 
 impl AskForApproval {
-    /// The config spelling, e.g. `on-request`.
+    /// The config spelling, e.g. `on-request` (`granular` for the table form).
     pub fn as_str(self) -> &'static str {
         match self {
             AskForApproval::UnlessTrusted => "untrusted",
             AskForApproval::OnFailure => "on-failure",
             AskForApproval::OnRequest => "on-request",
             AskForApproval::Never => "never",
+            AskForApproval::Granular(_) => "granular",
         }
     }
 }

@@ -8,7 +8,8 @@ mod protocol;
 mod rollout;
 
 pub use config_types::{
-    AskForApproval, ReasoningEffort, ReasoningSummary, SandboxMode, Verbosity, WireApi,
+    AskForApproval, GranularApprovalConfig, ReasoningEffort, ReasoningSummary, SandboxMode,
+    Verbosity, WireApi,
 };
 pub use exec_events::{
     CommandExecutionStatus, FileUpdateChange, McpToolCallStatus, PatchApplyStatus, PatchChangeKind,

@@ -397,3 +397,44 @@ async fn aborting_a_patch_approval_ends_the_turn() {
     );
     assert!(!home.workdir().join("aborted.txt").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn granular_rejects_switched_off_prompts_without_asking() {
+    let outside = tempfile::tempdir_in("/var/tmp").unwrap();
+    let target = outside.path().join("escalated.txt");
+    let call = json!({
+        "cmd": format!("touch {}", target.display()),
+        "login": false,
+        "sandbox_permissions": "require_escalated",
+        "justification": "needs to write outside",
+    });
+    let server = FakeServer::start(vec![
+        turn(
+            "resp_1",
+            vec![function_call("c1", "exec_command", call.to_string())],
+        ),
+        turn("resp_2", vec![message("done")]),
+    ])
+    .await;
+    let home = TestHome::new();
+    home.write_config(&home.config_for(&server));
+    let policy = AskForApproval::Granular(codex_protocol::GranularApprovalConfig {
+        sandbox_approval: false,
+        rules: true,
+        ..Default::default()
+    });
+    let mut codex = session(&home, policy, SandboxMode::WorkspaceWrite).await;
+    let events = run_turn(&mut codex, None).await;
+    assert_eq!(approval_requests(&events), 0, "{events:#?}");
+    assert!(!target.exists());
+    let output = server.requests()[1].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "function_call_output")
+        .unwrap()["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(output.contains("sandbox_approval = false"), "{output}");
+}

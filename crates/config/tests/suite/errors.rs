@@ -136,3 +136,38 @@ fn positions_of_dotted_keys_and_arrays_of_tables() {
         )
     );
 }
+
+#[test]
+fn granular_approval_policy_table() {
+    let home = Home::with_config(
+        "approval_policy = { granular = { sandbox_approval = true, rules = false, mcp_elicitations = false } }\n",
+    );
+    let config = home.load(&[]);
+    assert_eq!(
+        config.approval_policy,
+        codex_protocol::AskForApproval::Granular(codex_protocol::GranularApprovalConfig {
+            sandbox_approval: true,
+            rules: false,
+            mcp_elicitations: false,
+            request_permissions: false,
+            skill_approval: false,
+        })
+    );
+    assert_eq!(config.approval_policy.as_str(), "granular");
+    // The plain spellings still work, from the file and from -c.
+    let home = Home::with_config("approval_policy = \"untrusted\"\n");
+    assert_eq!(
+        home.load(&["approval_policy=\"on-failure\""])
+            .approval_policy,
+        codex_protocol::AskForApproval::OnFailure
+    );
+    // A required category missing: named, with its position.
+    let home = Home::with_config("approval_policy = { granular = { rules = true } }\n");
+    let err = home.error(&[]);
+    assert!(
+        err.starts_with(&format!("{}:1:", home.file("config.toml").display()))
+            && err.contains("approval_policy")
+            && err.contains("sandbox_approval"),
+        "{err}"
+    );
+}
