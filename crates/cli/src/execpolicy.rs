@@ -37,6 +37,11 @@ struct CheckArgs {
     #[arg(long)]
     pretty: bool,
 
+    /// Check a program given by absolute path against the rules for its basename too
+    /// (`/usr/bin/git` as `git`), when `host_executable` declarations allow that path.
+    #[arg(long)]
+    resolve_host_executables: bool,
+
     /// The command to check, word by word (put it after `--`).
     #[arg(
         value_name = "COMMAND",
@@ -62,7 +67,7 @@ fn run_check(args: CheckArgs) -> u8 {
             return EXIT_FAILURE;
         }
     };
-    let evaluation = policy.check(&args.command);
+    let evaluation = policy.check_with(&args.command, args.resolve_host_executables);
     let json = if args.pretty {
         serde_json::to_string_pretty(&evaluation)
     } else {

@@ -139,3 +139,52 @@ fn exec_refuses_to_start_with_an_invalid_rules_file() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn resolve_host_executables_checks_absolute_programs_by_basename() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write(
+        dir.path(),
+        "host.rules",
+        &format!("{TEAM}host_executable(name = \"git\", paths = [\"/usr/bin/git\"])\n"),
+    );
+    let without = check(&["-r", &rules, "--", "/usr/bin/git", "push"]);
+    assert_eq!(stdout_json(&without), json!({"matchedRules": []}));
+    let with = check(&[
+        "-r",
+        &rules,
+        "--resolve-host-executables",
+        "--",
+        "/usr/bin/git",
+        "push",
+    ]);
+    assert_eq!(
+        stdout_json(&with),
+        json!({
+            "matchedRules": [
+                {"prefixRuleMatch": {
+                    "matchedPrefix": ["git", "push"],
+                    "decision": "prompt",
+                    "resolvedProgram": "/usr/bin/git",
+                    "justification": "talk to the team first"
+                }},
+                {"prefixRuleMatch": {
+                    "matchedPrefix": ["git"],
+                    "decision": "allow",
+                    "resolvedProgram": "/usr/bin/git"
+                }}
+            ],
+            "decision": "prompt"
+        })
+    );
+    // A path the declaration does not list stays unmatched.
+    let other = check(&[
+        "-r",
+        &rules,
+        "--resolve-host-executables",
+        "--",
+        "/tmp/git",
+        "push",
+    ]);
+    assert_eq!(stdout_json(&other), json!({"matchedRules": []}));
+}

@@ -12,7 +12,7 @@
 //!     match = [["git", "push", "origin"], "git fetch --all"],  # must match (checked at load)
 //!     not_match = ["git status"],                              # must not match
 //! )
-//! host_executable(name = "git", paths = ["/usr/bin/git"])  # parsed and kept; not used yet
+//! host_executable(name = "git", paths = ["/usr/bin/git"])  # which paths may stand for `git`
 //! ```
 //!
 //! Only these calls and keyword arguments are accepted; anything else is an error reported as

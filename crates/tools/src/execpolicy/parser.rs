@@ -545,10 +545,12 @@ fn host_executable(call: Call) -> ParseResult<HostExecutable> {
                 for item in items {
                     let item_line = item.line;
                     let text = string_arg("paths", item)?;
-                    if !text.starts_with('/') {
+                    if !text.starts_with('/') && !text.starts_with("~/") {
                         return Err((
                             item_line,
-                            format!("`paths` entries must be absolute, got \"{text}\""),
+                            format!(
+                                "`paths` entries must be absolute (or start with `~/`), got \"{text}\""
+                            ),
                         ));
                     }
                     list.push(text.into());

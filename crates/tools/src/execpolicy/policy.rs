@@ -100,12 +100,23 @@ impl PrefixRule {
     }
 }
 
-/// A `host_executable(name=..., paths=[...])` declaration. Kept so files using it load; the
-/// basename fallback it enables upstream is not implemented yet.
+/// A `host_executable(name=..., paths=[...])` declaration: the absolute paths that may stand
+/// for `name` when a command names its program by path (`/usr/bin/git status` checked
+/// against rules for `git`). `~/` in a path means the user's home directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostExecutable {
     pub name: String,
     pub paths: Vec<PathBuf>,
+}
+
+impl HostExecutable {
+    /// Whether `program` (absolute) is one of the declared paths.
+    fn lists(&self, program: &Path) -> bool {
+        self.paths.iter().any(|p| match p.strip_prefix("~") {
+            Ok(rest) => std::env::home_dir().is_some_and(|home| home.join(rest) == program),
+            Err(_) => p == program,
+        })
+    }
 }
 
 /// One rule that matched a command. JSON: `{"prefixRuleMatch": {"matchedPrefix": [...],
@@ -116,6 +127,10 @@ pub enum RuleMatch {
     PrefixRuleMatch {
         matched_prefix: Vec<String>,
         decision: Decision,
+        /// The absolute program path, when the rule matched through its basename (host
+        /// executable resolution).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resolved_program: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         justification: Option<String>,
     },
@@ -139,6 +154,15 @@ impl RuleMatch {
             RuleMatch::PrefixRuleMatch { matched_prefix, .. } => matched_prefix,
         }
     }
+
+    /// The absolute program path when the rule matched through its basename.
+    pub fn resolved_program(&self) -> Option<&str> {
+        match self {
+            RuleMatch::PrefixRuleMatch {
+                resolved_program, ..
+            } => resolved_program.as_deref(),
+        }
+    }
 }
 
 /// The result of checking a command: every matching rule, in file order, and the strictest
@@ -153,6 +177,14 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    fn of(matched_rules: Vec<RuleMatch>) -> Self {
+        let decision = matched_rules.iter().map(RuleMatch::decision).max();
+        Self {
+            matched_rules,
+            decision,
+        }
+    }
+
     /// The justification of the first matched rule with the evaluation's decision.
     pub fn justification(&self) -> Option<&str> {
         let decision = self.decision?;
@@ -248,42 +280,94 @@ impl Policy {
 
     /// Checks `argv` literally, word for word (what `codex execpolicy check` does).
     pub fn check(&self, argv: &[String]) -> Evaluation {
-        let matched_rules: Vec<RuleMatch> = self
-            .rules
+        self.check_with(argv, false)
+    }
+
+    /// Checks `argv`; with `resolve_host_executables`, a program named by absolute path that
+    /// no rule names exactly is checked as its basename (`/usr/bin/git` as `git`), provided
+    /// the path is listed by a `host_executable(name = "git", ...)` or no such declaration
+    /// exists for that name (upstream's execpolicy semantics). Such matches carry
+    /// `resolvedProgram`.
+    pub fn check_with(&self, argv: &[String], resolve_host_executables: bool) -> Evaluation {
+        let literal = self.matches(argv, None);
+        if !literal.is_empty() || !resolve_host_executables {
+            return Evaluation::of(literal);
+        }
+        let Some(program) = argv.first().map(Path::new).filter(|p| p.is_absolute()) else {
+            return Evaluation::of(literal);
+        };
+        let Some(name) = program.file_name().and_then(|n| n.to_str()) else {
+            return Evaluation::of(literal);
+        };
+        let mut declared = self
+            .host_executables
+            .iter()
+            .filter(|h| h.name == name)
+            .peekable();
+        if declared.peek().is_some() && !declared.any(|h| h.lists(program)) {
+            return Evaluation::of(literal);
+        }
+        let mut renamed = argv.to_vec();
+        if let Some(first) = renamed.first_mut() {
+            *first = name.to_string();
+        }
+        Evaluation::of(self.matches(&renamed, argv.first().cloned()))
+    }
+
+    /// [`check_with`](Self::check_with) host-executable resolution, as the agent applies it:
+    /// an `allow` reached through the basename would run the program outside the sandbox, so
+    /// it only counts for a path a `host_executable` declaration lists (`prompt` and
+    /// `forbidden` count for any path: stricter is safe).
+    fn check_resolved(&self, argv: &[String]) -> Evaluation {
+        let evaluation = self.check_with(argv, true);
+        let listed = argv
+            .first()
+            .map(Path::new)
+            .is_some_and(|program| self.host_executables.iter().any(|h| h.lists(program)));
+        Evaluation::of(
+            evaluation
+                .matched_rules
+                .into_iter()
+                .filter(|m| {
+                    m.resolved_program().is_none() || m.decision() != Decision::Allow || listed
+                })
+                .collect(),
+        )
+    }
+
+    fn matches(&self, argv: &[String], resolved_program: Option<String>) -> Vec<RuleMatch> {
+        self.rules
             .iter()
             .filter_map(|rule| {
                 rule.matched_prefix(argv)
                     .map(|matched_prefix| RuleMatch::PrefixRuleMatch {
                         matched_prefix,
                         decision: rule.decision,
+                        resolved_program: resolved_program.clone(),
                         justification: rule.justification.clone(),
                     })
             })
-            .collect();
-        let decision = matched_rules.iter().map(RuleMatch::decision).max();
-        Evaluation {
-            matched_rules,
-            decision,
-        }
+            .collect()
     }
 
     /// Checks a command as the agent runs it: a `bash -lc '...'` wrapper whose script is plain
     /// commands is judged by those commands (see [`crate::safety::parse_shell_script`]);
-    /// anything else literally. For a script, any `forbidden` or `prompt` command decides; the
+    /// anything else literally; programs named by path also through their basename (see
+    /// `check_resolved`). For a script, any `forbidden` or `prompt` command decides; the
     /// script is `allow`ed only if every command is allowed by a rule or known to be safe and
     /// at least one rule matched. Otherwise the decision is `None`.
     pub fn check_command(&self, argv: &[String]) -> Evaluation {
         let Some(commands) = shell_wrapper_script(argv).and_then(parse_shell_script) else {
-            return self.check(argv);
+            return self.check_resolved(argv);
         };
         if commands.is_empty() {
-            return self.check(argv);
+            return self.check_resolved(argv);
         }
         let mut matched_rules = Vec::new();
         let mut strictest: Option<Decision> = None;
         let mut all_allowed = true;
         for command in &commands {
-            let evaluation = self.check(command);
+            let evaluation = self.check_resolved(command);
             match evaluation.decision {
                 Some(d) => strictest = strictest.max(Some(d)),
                 None => all_allowed &= is_known_safe_command(command),

@@ -281,11 +281,13 @@ fn strictest_decision_wins_and_all_matches_are_listed() {
             RuleMatch::PrefixRuleMatch {
                 matched_prefix: words("git reset --hard"),
                 decision: Decision::Forbidden,
+                resolved_program: None,
                 justification: Some("destructive; use `git stash` instead".into()),
             },
             RuleMatch::PrefixRuleMatch {
                 matched_prefix: words("git"),
                 decision: Decision::Allow,
+                resolved_program: None,
                 justification: None,
             },
         ]
@@ -511,4 +513,85 @@ mod props {
             prop_assert!(policy.rules()[0].is_allow_for(&prefix));
         }
     }
+}
+
+#[test]
+fn host_executables_resolve_absolute_programs_to_their_basename() {
+    let policy = parse(
+        r#"
+prefix_rule(pattern = ["git", "push"], decision = "prompt")
+prefix_rule(pattern = ["git"])
+prefix_rule(pattern = ["rg"], decision = "allow")
+prefix_rule(pattern = ["/opt/tools/make"], decision = "forbidden")
+host_executable(name = "git", paths = ["/usr/bin/git", "~/bin/git"])
+"#,
+    )
+    .unwrap();
+    // Without resolution an absolute path only matches rules that spell it.
+    assert_eq!(policy.check(&words("/usr/bin/git push")).decision, None);
+    // With it: a listed path stands for `git`; the match says which program it was.
+    let eval = policy.check_with(&words("/usr/bin/git push"), true);
+    assert_eq!(eval.decision, Some(Decision::Prompt));
+    assert!(
+        eval.matched_rules
+            .iter()
+            .all(|m| m.resolved_program() == Some("/usr/bin/git"))
+    );
+    let home = std::env::home_dir().unwrap();
+    let in_home = format!("{}/bin/git status", home.display());
+    assert_eq!(
+        policy.check_with(&words(&in_home), true).decision,
+        Some(Decision::Allow)
+    );
+    // Declared, and this path is not listed: no fallback.
+    assert_eq!(
+        policy.check_with(&words("/tmp/x/git push"), true).decision,
+        None
+    );
+    // Nothing declared for `rg`: any path falls back.
+    assert_eq!(
+        policy
+            .check_with(&words("/usr/local/bin/rg foo"), true)
+            .decision,
+        Some(Decision::Allow)
+    );
+    // An exact rule for the path wins; no fallback is tried.
+    let eval = policy.check_with(&words("/opt/tools/make all"), true);
+    assert_eq!(eval.decision, Some(Decision::Forbidden));
+    assert_eq!(eval.matched_rules[0].resolved_program(), None);
+    // JSON carries resolvedProgram only for fallback matches.
+    let json = serde_json::to_value(policy.check_with(&words("/usr/bin/git push"), true)).unwrap();
+    assert_eq!(
+        json["matchedRules"][0]["prefixRuleMatch"]["resolvedProgram"],
+        "/usr/bin/git"
+    );
+}
+
+#[test]
+fn the_agent_trusts_basename_allows_only_for_declared_paths() {
+    let policy = parse(
+        r#"
+prefix_rule(pattern = ["git"])
+prefix_rule(pattern = ["rg"])
+prefix_rule(pattern = ["rm"], decision = "forbidden")
+host_executable(name = "git", paths = ["/usr/bin/git"])
+"#,
+    )
+    .unwrap();
+    // A declared path: allowed like `git`.
+    assert_eq!(
+        policy.check_command(&words("/usr/bin/git status")).decision,
+        Some(Decision::Allow)
+    );
+    // `rg` has no declaration: an allow through the basename would run any `rg` outside the
+    // sandbox, so it does not count...
+    assert_eq!(
+        policy.check_command(&words("/tmp/evil/rg x")).decision,
+        None
+    );
+    // ...but a stricter decision does.
+    assert_eq!(
+        policy.check_command(&words("/bin/rm -rf /")).decision,
+        Some(Decision::Forbidden)
+    );
 }
