@@ -19,25 +19,25 @@ python3 - "$runs" "$root/target/release/codex" "$tmp/upstream/node_modules/.bin/
 import os, statistics, subprocess, sys, time
 runs, ours, upstream, home = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 env = {"PATH": os.environ["PATH"], "HOME": home, "CODEX_HOME": home}
-def median_ms(argv):
-    samples = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples)
-bare = median_ms(["true"])
-hardened = ["bwrap", "--new-session", "--die-with-parent", "--as-pid-1", "--unshare-user",
+def run(argv):
+    t = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
+hardened = ["bwrap", "--new-session", "--die-with-parent", "--unshare-user",
             "--unshare-pid", "--unshare-ipc", "--unshare-net", "--ro-bind", "/", "/",
             "--dev", "/dev", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
             "--cap-drop", "ALL", "--disable-userns", "--", "true"]
-floor = median_ms(hardened)
-o = median_ms([ours, "sandbox", "--", "true"])
-u = median_ms([upstream, "sandbox", "--", "true"])
+cases = [["true"], hardened, [ours, "sandbox", "--", "true"], [upstream, "sandbox", "--", "true"]]
+# Round-robin, so drift in the machine's speed hits every case alike.
+samples = [[] for _ in cases]
+for _ in range(runs):
+    for i, argv in enumerate(cases):
+        samples[i].append(run(argv))
+bare, floor, o, u = (statistics.median(s) for s in samples)
 print(f"bare true          {bare:7.2f} ms")
 print(f"hardened bwrap     {floor:7.2f} ms   overhead {floor - bare:6.2f} ms")
-print(f"ours sandbox       {o:7.2f} ms   overhead {o - bare:6.2f} ms")
+print(f"ours sandbox       {o:7.2f} ms   overhead {o - bare:6.2f} ms   ({o - floor:+.2f} ms over the bare hardened bwrap)")
 print(f"upstream sandbox   {u:7.2f} ms   overhead {u - bare:6.2f} ms")
 print(f"ratio ours/upstream overhead: {(o - bare) / (u - bare):.3f}x")
 PY
