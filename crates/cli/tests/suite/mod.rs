@@ -8,6 +8,7 @@ mod faults;
 mod login;
 mod more_tools;
 mod permissions;
+mod sandbox_cases;
 mod sdk;
 mod sessions;
 mod tools;

@@ -64,7 +64,7 @@ fn wrong_type_in_a_profile_file() {
     assert_eq!(
         home.error(&["profile=p"]),
         format!(
-            "{}:3:19: approval_policy: unknown variant `sometimes`, expected one of `untrusted`, `on-failure`, `on-request`, `never`",
+            "{}:3:19: approval_policy: unknown variant `sometimes`, expected one of `untrusted`, `on-failure`, `on-request`, `never`, `granular`",
             home.file("p.config.toml").display()
         )
     );
