@@ -149,6 +149,28 @@ pub struct ExecArgs {
     prompt: Option<String>,
 }
 
+impl ExecArgs {
+    /// Takes the options given before `exec` (`codex -m o3 exec ...`): a value given after
+    /// `exec` wins; lists are joined, root first; `-a` is ignored (`exec` never asks).
+    pub(crate) fn inherit(&mut self, root: crate::root::RootOptions) {
+        root.prepend_overrides(&mut self.config_overrides);
+        let mut images = root.images;
+        images.append(&mut self.images);
+        self.images = images;
+        let mut add_dir = root.add_dir;
+        add_dir.append(&mut self.add_dir);
+        self.add_dir = add_dir;
+        self.model = self.model.take().or(root.model);
+        self.local_provider = self.local_provider.take().or(root.local_provider);
+        self.profile = self.profile.take().or(root.profile);
+        self.sandbox = self.sandbox.or(root.sandbox);
+        self.cwd = self.cwd.take().or(root.cwd);
+        self.oss |= root.oss;
+        self.dangerously_bypass |= root.dangerously_bypass;
+        self.strict_config |= root.strict_config;
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum ExecCommand {
     /// Continue a recorded session.

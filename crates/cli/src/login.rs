@@ -75,6 +75,20 @@ pub struct LogoutArgs {
     config_overrides: Vec<String>,
 }
 
+impl LoginArgs {
+    /// The `-c` overrides, for the ones given before the subcommand.
+    pub(crate) fn config_overrides_mut(&mut self) -> &mut Vec<String> {
+        &mut self.config_overrides
+    }
+}
+
+impl LogoutArgs {
+    /// The `-c` overrides, for the ones given before the subcommand.
+    pub(crate) fn config_overrides_mut(&mut self) -> &mut Vec<String> {
+        &mut self.config_overrides
+    }
+}
+
 /// What every sign-in command needs from the configuration.
 struct AuthContext {
     env: Env,

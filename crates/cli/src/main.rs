@@ -7,6 +7,7 @@ mod exec;
 mod execpolicy;
 mod login;
 mod output;
+mod root;
 mod sandbox;
 
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+
+    #[command(flatten)]
+    root: root::RootOptions,
 
     /// Prompt for an interactive session (the TUI is not available yet: use `codex exec`).
     prompt: Option<String>,
@@ -74,12 +78,25 @@ fn main() -> ExitCode {
         codex_sandbox::run_linux_sandbox_main(args);
     }
     let cli = Cli::parse();
+    let root = cli.root;
     let code = match cli.command {
-        Some(Command::Exec(args)) => exec::run(args),
-        Some(Command::Login(args)) => login::run_login(args),
-        Some(Command::Logout(args)) => login::run_logout(args),
+        Some(Command::Exec(mut args)) => {
+            args.inherit(root);
+            exec::run(args)
+        }
+        Some(Command::Login(mut args)) => {
+            root.prepend_overrides(args.config_overrides_mut());
+            login::run_login(args)
+        }
+        Some(Command::Logout(mut args)) => {
+            root.prepend_overrides(args.config_overrides_mut());
+            login::run_logout(args)
+        }
         Some(Command::Execpolicy(args)) => execpolicy::run(args),
-        Some(Command::Sandbox(args) | Command::Debug(args)) => sandbox::run(args),
+        Some(Command::Sandbox(mut args) | Command::Debug(mut args)) => {
+            args.inherit(&root);
+            sandbox::run(args)
+        }
         Some(Command::Doctor) => sandbox::run_probe(),
         None => {
             eprintln!(

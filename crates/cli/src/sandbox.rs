@@ -13,6 +13,17 @@ use codex_sandbox::ProbeOptions;
 
 use crate::{EXIT_FAILURE, EXIT_OK};
 
+impl SandboxArgs {
+    /// Takes the options given before `sandbox`: root `-c`/`--enable`/`--disable` come first,
+    /// root `-C` applies unless `sandbox -C` is given.
+    pub(crate) fn inherit(&mut self, root: &crate::root::RootOptions) {
+        root.prepend_overrides(&mut self.config_overrides);
+        if self.cwd.is_none() {
+            self.cwd = root.cwd.clone();
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Permissions profile: `:read-only`, `:workspace`, `:danger-full-access` or a

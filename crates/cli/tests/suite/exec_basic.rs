@@ -397,3 +397,60 @@ fn human_output_shows_commands_and_patches_as_diffs() {
         );
     }
 }
+
+#[test]
+fn options_before_exec_apply_to_it_and_later_ones_win() {
+    let server = FakeServer::start_blocking(vec![
+        turn("resp_1", vec![message("one")]),
+        turn("resp_2", vec![message("two")]),
+    ]);
+    let home = home_for(&server, "");
+    // As upstream accepts them: the interactive session's flags before the subcommand.
+    let out = run(
+        &home,
+        &[
+            "-m",
+            "gpt-5.4",
+            "-s",
+            "workspace-write",
+            "-c",
+            "model_reasoning_effort=\"low\"",
+            "-a",
+            "never",
+            "exec",
+            "x",
+        ],
+    );
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("model: gpt-5.4"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("sandbox: workspace-write ["),
+        "{}",
+        out.stderr
+    );
+    // After `exec`: those win over the root ones (flags and `-c` alike).
+    let out = run(
+        &home,
+        &[
+            "-m",
+            "gpt-5.4",
+            "-c",
+            "model_reasoning_effort=\"low\"",
+            "exec",
+            "-m",
+            "gpt-5.5",
+            "-c",
+            "model_reasoning_effort=\"high\"",
+            "y",
+        ],
+    );
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let reqs = model_requests(&server);
+    assert_eq!(reqs[0].body["model"], "gpt-5.4");
+    assert_eq!(reqs[0].body["reasoning"]["effort"], "low");
+    assert_eq!(reqs[1].body["model"], "gpt-5.5");
+    assert_eq!(reqs[1].body["reasoning"]["effort"], "high");
+    // The root -a takes only what upstream's does.
+    let out = run(&home, &["-a", "untrusted", "exec", "z"]);
+    assert_eq!(out.code, 2, "stderr: {}", out.stderr);
+}

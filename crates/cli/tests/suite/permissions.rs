@@ -306,3 +306,35 @@ fn sandbox_probe_is_cached_and_still_confines() {
     );
     assert!(home.workdir().join("rw.txt").exists());
 }
+
+/// `-c` and `-C` given before `sandbox` apply to it (as upstream's root options do).
+#[test]
+fn root_options_reach_codex_sandbox() {
+    let home = codex_test_support::TestHome::new();
+    let sub = home.workdir().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let out = crate::common::codex_command(&home)
+        .args([
+            "-c",
+            "sandbox_workspace_write.network_access=true",
+            "-C",
+            sub.to_str().unwrap(),
+            "sandbox",
+            "-P",
+            ":workspace",
+            "--",
+            "sh",
+            "-c",
+            "echo net=${CODEX_SANDBOX_NETWORK_DISABLED:-on} cwd=$(pwd)",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let real = std::fs::canonicalize(&sub).unwrap();
+    assert_eq!(stdout.trim(), format!("net=on cwd={}", real.display()));
+}
