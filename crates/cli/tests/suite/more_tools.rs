@@ -333,3 +333,54 @@ fn add_dir_extends_writable_roots_for_patches() {
         "hi\n"
     );
 }
+
+/// The API key is in Codex's own environment. Sandboxed commands cannot read it from
+/// `/proc/<codex pid>/environ`: bwrap's pid namespace hides Codex, and in the Landlock fallback
+/// (no pid namespace) Landlock's ptrace scoping refuses the read. Without a sandbox the same
+/// scan finds it (so the probe works).
+#[test]
+fn commands_do_not_see_secrets_of_the_codex_process() {
+    let script = "grep -l sk-proc-marker /proc/[0-9]*/environ 2>/dev/null; echo scanned";
+    let cmd = json!({"cmd": script, "login": false}).to_string();
+    let cases: [(&[&str], bool); 3] = [
+        (&["-s", "workspace-write"], false),
+        (
+            &[
+                "-s",
+                "workspace-write",
+                "-c",
+                "features.use_legacy_landlock=true",
+            ],
+            false,
+        ),
+        (&["--yolo"], true),
+    ];
+    for (args, visible) in cases {
+        let server = FakeServer::start_blocking(vec![
+            turn(
+                "resp_1",
+                vec![function_call("c1", "exec_command", cmd.clone())],
+            ),
+            turn("resp_2", vec![message("ok")]),
+        ]);
+        let home = TestHome::new();
+        home.write_config(&home.config_for(&server));
+        let out = codex_command(&home)
+            .args(["exec", "--json"])
+            .args(args)
+            .arg("scan")
+            .env("OPENAI_API_KEY", "sk-proc-marker")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = output_text(&model_requests(&server)[1].body, "c1");
+        assert!(text.contains("scanned"), "{args:?}: {text}");
+        assert_eq!(text.contains("/environ"), visible, "{args:?}: {text}");
+    }
+}
