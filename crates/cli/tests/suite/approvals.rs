@@ -438,3 +438,69 @@ async fn granular_rejects_switched_off_prompts_without_asking() {
         .to_string();
     assert!(output.contains("sandbox_approval = false"), "{output}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_request_escalation_with_a_remembered_prefix_rule() {
+    let outside = tempfile::tempdir_in("/var/tmp").unwrap();
+    let first = outside.path().join("first.txt");
+    let second = outside.path().join("second.txt");
+    let escalated = json!({
+        "cmd": format!("touch {}", first.display()),
+        "login": false,
+        "sandbox_permissions": "require_escalated",
+        "justification": "the file lives outside the workspace",
+        "prefix_rule": ["touch"],
+    });
+    let plain = json!({"cmd": format!("touch {}", second.display()), "login": false});
+    let server = FakeServer::start(vec![
+        turn(
+            "resp_1",
+            vec![function_call("c1", "exec_command", escalated.to_string())],
+        ),
+        turn("resp_2", vec![message("done")]),
+        turn(
+            "resp_3",
+            vec![function_call("c2", "exec_command", plain.to_string())],
+        ),
+        turn("resp_4", vec![message("done again")]),
+    ])
+    .await;
+    let home = TestHome::new();
+    home.write_config(&home.config_for(&server));
+    let mut codex = session(
+        &home,
+        AskForApproval::OnRequest,
+        SandboxMode::WorkspaceWrite,
+    )
+    .await;
+    let remember = ReviewDecision::ApprovedWithPrefixRule(vec!["touch".into()]);
+    let events = run_turn(&mut codex, Some(remember)).await;
+    let asked: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventMsg::ExecApprovalRequest {
+                reason,
+                proposed_prefix_rule,
+                ..
+            } => Some((reason.clone(), proposed_prefix_rule.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        asked,
+        vec![(
+            Some("the file lives outside the workspace".to_string()),
+            Some(vec!["touch".to_string()])
+        )]
+    );
+    assert!(first.exists(), "approved to run outside the sandbox");
+    let rules = std::fs::read_to_string(home.codex_home().join("rules/default.rules")).unwrap();
+    assert!(
+        rules.contains(r#"prefix_rule(pattern=["touch"], decision="allow")"#),
+        "{rules}"
+    );
+    // The remembered rule lets the next `touch` run outside the sandbox without asking.
+    let events = run_turn(&mut codex, None).await;
+    assert_eq!(approval_requests(&events), 0, "{events:#?}");
+    assert!(second.exists());
+}
