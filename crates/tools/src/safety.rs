@@ -74,7 +74,7 @@ pub fn parse_shell_script(script: &str) -> Option<Vec<Vec<String>>> {
     parser
         .set_language(&tree_sitter_bash::LANGUAGE.into())
         .ok()?;
-    let tree = parser.parse(script, None)?;
+    let tree = parser.parse(ascii_mask(script), None)?;
     let root = tree.root_node();
     if root.kind() != "program" || root.has_error() {
         return None;
@@ -82,6 +82,25 @@ pub fn parse_shell_script(script: &str) -> Option<Vec<Vec<String>>> {
     let mut commands = Vec::new();
     collect_sequence(root, script, &mut commands)?;
     Some(commands)
+}
+
+/// `script` with every non-ASCII character replaced by as many `x` as it has UTF-8 bytes, so
+/// byte offsets (and thus node ranges into the original) are unchanged. tree-sitter-bash 0.25's
+/// external scanner passes the code point after a `{` to C `isdigit`, which is only defined up to
+/// 255: glibc then reads outside its table, and `{` followed by, say, U+E01A5 crashed the
+/// process (found by `classification_never_panics`). Non-ASCII characters only ever occur
+/// inside words, where a letter parses the same way.
+fn ascii_mask(script: &str) -> String {
+    if script.is_ascii() {
+        return script.to_string();
+    }
+    script
+        .chars()
+        .flat_map(|c| {
+            let n = if c.is_ascii() { 1 } else { c.len_utf8() };
+            std::iter::repeat_n(if c.is_ascii() { c } else { 'x' }, n)
+        })
+        .collect()
 }
 
 /// A `program`, `list` or `pipeline`: named children are commands (or nested lists/pipelines),
@@ -644,6 +663,32 @@ mod tests {
         assert_eq!(
             parse_shell_script("ls \\\n  -la").unwrap(),
             vec![argv(&["ls", "-la"])]
+        );
+    }
+
+    #[test]
+    fn non_ascii_after_a_brace_does_not_crash_the_parser() {
+        // Every plane, after `{` and after `{1..2`: the scanner's `isdigit` look-ups that
+        // read outside glibc's table before `ascii_mask`.
+        for cp in (0x100u32..=0x10_FFFF).step_by(251) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            for script in [
+                format!("{{{c}"),
+                format!("echo {{1..2{c}"),
+                format!("ls {{{c}}}"),
+            ] {
+                let _ = parse_shell_script(&script);
+            }
+        }
+        // Words keep their original text.
+        assert_eq!(
+            parse_shell_script("grep -n 'héllo wörld' 日本.txt | wc -l").unwrap(),
+            vec![
+                argv(&["grep", "-n", "héllo wörld", "日本.txt"]),
+                argv(&["wc", "-l"]),
+            ]
         );
     }
 
