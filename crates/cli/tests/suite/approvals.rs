@@ -167,15 +167,7 @@ async fn denied_command_does_not_run_and_the_model_is_told() {
     let events = run_turn(&mut codex, Some(ReviewDecision::Denied)).await;
     assert_eq!(approval_requests(&events), 1);
     assert!(!home.workdir().join("denied.txt").exists());
-    let output = server.requests()[1].body["input"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["type"] == "function_call_output")
-        .unwrap()["output"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let output = tool_output(&server, 1, "function_call_output");
     assert!(output.contains("declined"), "{output}");
 }
 
@@ -268,14 +260,14 @@ fn patch_requests(events: &[EventMsg]) -> Vec<(Vec<std::path::PathBuf>, Option<S
         .collect()
 }
 
-/// The `custom_tool_call_output` the model got for the patch of request `index`.
-fn patch_output(server: &FakeServer, index: usize) -> String {
+/// The last tool output of type `kind` the model got in request `index`.
+fn tool_output(server: &FakeServer, index: usize, kind: &str) -> String {
     server.requests()[index].body["input"]
         .as_array()
         .unwrap()
         .iter()
         .rev()
-        .find(|i| i["type"] == "custom_tool_call_output")
+        .find(|i| i["type"] == kind)
         .unwrap()["output"]
         .as_str()
         .unwrap()
@@ -335,7 +327,7 @@ async fn denied_patch_is_not_applied_and_the_model_is_told() {
         "{requests:?}"
     );
     assert!(!home.workdir().join(".git/hooks/pre-commit").exists());
-    let output = patch_output(&server, 1);
+    let output = tool_output(&server, 1, "custom_tool_call_output");
     assert!(output.contains("declined"), "{output}");
     // The item failed.
     assert!(events.iter().any(|e| matches!(
@@ -378,7 +370,7 @@ async fn never_rejects_patches_outside_the_workspace_without_asking() {
     let events = run_turn(&mut codex, None).await;
     assert!(patch_requests(&events).is_empty());
     assert!(!target.exists());
-    let output = patch_output(&server, 1);
+    let output = tool_output(&server, 1, "custom_tool_call_output");
     assert!(output.contains("outside the writable roots"), "{output}");
 }
 
@@ -427,15 +419,7 @@ async fn granular_rejects_switched_off_prompts_without_asking() {
     let events = run_turn(&mut codex, None).await;
     assert_eq!(approval_requests(&events), 0, "{events:#?}");
     assert!(!target.exists());
-    let output = server.requests()[1].body["input"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["type"] == "function_call_output")
-        .unwrap()["output"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let output = tool_output(&server, 1, "function_call_output");
     assert!(output.contains("sandbox_approval = false"), "{output}");
 }
 
