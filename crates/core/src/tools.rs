@@ -154,6 +154,14 @@ impl Runnable {
         }
     }
 
+    /// The patch, when the command is `apply_patch` run through a shell (heredoc or argv).
+    fn shell_patch(&self) -> Option<apply_patch::ShellPatch> {
+        match self {
+            Runnable::Exec(p) => apply_patch::patch_from_shell_script(&p.cmd),
+            Runnable::Shell(p) => apply_patch::patch_from_shell_argv(&p.command),
+        }
+    }
+
     /// The approval engine's view of the tools' escalation fields.
     fn escalation(&self) -> Option<EscalationRequest> {
         let (permissions, justification, prefix_rule) = match self {
@@ -430,17 +438,6 @@ impl ToolContext {
         sink: &EventSink,
         cancel: &CancellationToken,
     ) -> String {
-        if let Some(shell_patch) = apply_patch::patch_from_shell_script(&params.cmd) {
-            return self
-                .shell_patch(
-                    call_id,
-                    shell_patch,
-                    params.workdir.as_deref(),
-                    sink,
-                    cancel,
-                )
-                .await;
-        }
         self.run_command(call_id, Runnable::Exec(params), sink, cancel)
             .await
     }
@@ -476,22 +473,12 @@ impl ToolContext {
         sink: &EventSink,
         cancel: &CancellationToken,
     ) -> String {
-        if let Some(shell_patch) = apply_patch::patch_from_shell_argv(&params.command) {
-            return self
-                .shell_patch(
-                    call_id,
-                    shell_patch,
-                    params.workdir.as_deref(),
-                    sink,
-                    cancel,
-                )
-                .await;
-        }
         self.run_command(call_id, Runnable::Shell(params), sink, cancel)
             .await
     }
 
-    /// Runs a command with begin/end events: decides how (approvals), runs it in the sandbox
+    /// Runs a command with begin/end events (an `apply_patch` through a shell is applied as a
+    /// patch instead): decides how (approvals), runs it in the sandbox
     /// or not, and on a sandbox denial retries outside it when the policy allows.
     async fn run_command(
         &self,
@@ -500,6 +487,11 @@ impl ToolContext {
         sink: &EventSink,
         cancel: &CancellationToken,
     ) -> String {
+        if let Some(patch) = runnable.shell_patch() {
+            return self
+                .shell_patch(call_id, patch, runnable.workdir(), sink, cancel)
+                .await;
+        }
         let argv = runnable.argv();
         let escalation = runnable.escalation();
         let workdir = runnable.workdir();
